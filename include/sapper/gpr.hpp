@@ -1,0 +1,3 @@
+// sapper::gpr umbrella header.
+#pragma once
+#include "sapper/gpr/ops.hpp"

@@ -1,0 +1,3 @@
+#pragma once
+#include "sapper/core.hpp"
+#include "sapper/gpr.hpp"
