@@ -33,13 +33,13 @@ def synthetic_bscan(n_samples=512, n_traces=400, dt_ns=0.025, seed=0):
     return np.asfortranarray(data, dtype=np.float32), dt_ns, (x0, 3.0 + 2 * d / v)
 
 
-def default_chain(data, dt_ns):
-    y = gpr.remove_dc(data, dt_ns)
-    gpr.dewow(y, dt_ns, 2.0, out=y)
-    gpr.moving_background(y, 51, out=y)
-    gpr.sec_gain(y, dt_ns, power=1.0, alpha_per_ns=0.1, max_gain=1e3, out=y)
-    gpr.bandpass(y, dt_ns, 500.0, 3000.0, out=y)
-    return y
+def default_chain(dt_ns, antenna_mhz=1500.0):
+    """The default chain, with an exponential term in the gain for the soil's attenuation."""
+    steps = gpr.Chain.default(antenna_mhz, dt_ns).steps
+    for s in steps:
+        if s["op"] == "gain":
+            s.update(alpha_per_ns=0.1, max_gain=1e3)
+    return gpr.Chain(steps)
 
 
 def main(argv=None):
@@ -47,17 +47,22 @@ def main(argv=None):
     p.add_argument("--png", default="sapper_demo.png", help="before/after figure to write")
     args = p.parse_args(argv)
     data, dt, (x0, t0) = synthetic_bscan()
+    chain = default_chain(dt)
     t = time.perf_counter()
-    out = default_chain(data, dt)
+    result = chain.apply(data, dt)
     ms = (time.perf_counter() - t) * 1e3
+    out = result.data
     n, m = data.shape
     print(f"synthetic B-scan: {n} samples x {m} traces, dt = {dt} ns, target apex at x = {x0:.2f} m, t = {t0:.2f} ns")
-    print("chain: remove_dc(mean) -> dewow(2 ns) -> moving_background(51 traces) -> "
-          "sec_gain(t^1 e^{0.1 t}, cap 1e3) -> bandpass(500-3000 MHz)")
-    print(f"processed in {ms:.1f} ms ({m / ms * 1e3:,.0f} traces/s)")
-    j, k = int(round(x0 / 0.01)), int(round(t0 / dt))
-    early = slice(0, int(2.5 / dt))                              # direct wave + ground bounce
-    for name, d in (("raw", data), ("processed", out)):
+    print("chain as applied (replayable with sapper.gpr.Chain(steps)):")
+    for s in result.steps:
+        print("  " + s["op"] + "(" + ", ".join(f"{k}={v}" for k, v in s.items() if k != "op") + ")")
+    print(f"processed in {ms:.1f} ms ({m / ms * 1e3:,.0f} traces/s); output {out.shape[0]} samples x {m} traces, "
+          f"time zero at sample 0 (cropped {n - out.shape[0]} samples)")
+    j = int(round(x0 / 0.01))
+    crop = n - out.shape[0]
+    for name, d, k, early in (("raw", data, int(round(t0 / dt)), slice(0, int(2.5 / dt))),
+                              ("processed", out, int(round(t0 / dt)) - crop, slice(0, int(2.5 / dt) - crop))):
         target = np.abs(d[k - 8:k + 8, j]).max()
         print(f"{name:>9}: target apex amplitude / rms of the first 2.5 ns = "
               f"{target / np.sqrt(np.mean(d[early].astype(np.float64) ** 2)):.3g}")
@@ -69,10 +74,10 @@ def main(argv=None):
         print("matplotlib not installed: no figure written")
         return 0
     fig, ax = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    ext = (0, m * 0.01, n * dt, 0)
-    for a, d, title in ((ax[0], data, "raw"), (ax[1], out, "processed")):
+    for a, d, title, t_first in ((ax[0], data, "raw", 0.0), (ax[1], out, "processed", crop * dt)):
         lim = np.percentile(np.abs(d), 99)
-        a.imshow(d, aspect="auto", cmap="gray", extent=ext, vmin=-lim, vmax=lim)
+        a.imshow(d, aspect="auto", cmap="gray", extent=(0, m * 0.01, t_first + d.shape[0] * dt, t_first),
+                 vmin=-lim, vmax=lim)
         a.set_title(title); a.set_xlabel("distance (m)")
     ax[0].set_ylabel("two-way time (ns)")
     fig.tight_layout(); fig.savefig(args.png, dpi=100)

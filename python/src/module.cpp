@@ -2,6 +2,7 @@
 // caller-provided output, GIL released around the work.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include "sapper/sapper.hpp"
 
@@ -17,6 +18,28 @@ template <class T>
 Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> as_matrix(Arr<T>& a) {
   if (a.ndim() != 2) throw ValueError("expected a 2-D array (n_samples, n_traces)");
   return {a.mutable_data(), a.shape(0), a.shape(1), Eigen::OuterStride<>(std::max<py::ssize_t>(a.shape(0), 1))};
+}
+
+/// Hands a Matrix's storage to numpy without a copy: the first rows x cols in column-major order.
+template <class T>
+py::array_t<T> adopt(Matrix<T>&& m, Index rows, Index cols) {
+  auto* heap = new Matrix<T>(std::move(m));
+  py::capsule owner(heap, [](void* p) { delete static_cast<Matrix<T>*>(p); });
+  const auto s = py::ssize_t(sizeof(T));
+  return py::array_t<T>({rows, cols}, {s, s * std::max<Index>(rows, 1)}, heap->data(), owner);
+}
+
+/// scipy's (n, 6) second-order sections [b0 b1 b2 a0 a1 a2] to normalised biquads.
+std::vector<gpr::Biquad> sections(const py::array_t<double, py::array::c_style>& sos) {
+  if (sos.ndim() != 2 || sos.shape(1) != 6 || sos.shape(0) < 1)
+    throw ValueError("sos must have shape (n_sections, 6), like scipy.signal's");
+  std::vector<gpr::Biquad> b;
+  for (py::ssize_t k = 0; k < sos.shape(0); ++k) {
+    const double* r = sos.data(k, 0);
+    if (!(r[3] != 0)) throw ValueError("sos section " + std::to_string(k) + " has a0 = 0");
+    b.push_back({r[0] / r[3], r[1] / r[3], r[2] / r[3], r[4] / r[3], r[5] / r[3]});
+  }
+  return b;
 }
 
 gpr::Statistic statistic(const std::string& s) {
@@ -65,12 +88,82 @@ void bind(py::module_& m) {
     py::gil_scoped_release nogil;
     gpr::remove_mean_trace<T>(x, y, th);
   });
-  m.def("moving_background", [](Arr<T> in, Arr<T> out, Index w, const std::string& s, int th) {
+  m.def("moving_background", [](Arr<T> in, Arr<T> out, Index w, const std::string& s, int th, bool causal) {
     auto x = as_matrix(in), y = as_matrix(out);
     auto st = statistic(s);
     py::gil_scoped_release nogil;
-    gpr::moving_background<T>(x, y, w, st, th);
+    gpr::moving_background<T>(x, y, w, st, th, causal);
   });
+  m.def("first_break", [](Arr<T> in, py::array_t<double> picks, double dt, double thr, double search, int th) {
+    auto x = as_matrix(in);
+    std::span<double> p(picks.mutable_data(), std::size_t(picks.size()));
+    py::gil_scoped_release nogil;
+    gpr::first_break<T>(x, {x.rows(), dt, 0}, thr, search, p, th);
+  });
+  m.def("shift_traces", [](Arr<T> in, Arr<T> out, py::array_t<double> shifts, double dt, int th) {
+    auto x = as_matrix(in), y = as_matrix(out);
+    std::span<const double> s(shifts.data(), std::size_t(shifts.size()));
+    py::gil_scoped_release nogil;
+    gpr::shift_traces<T>(x, y, {x.rows(), dt, 0}, s, th);
+  });
+  // Chain: steps travel as JSON; the result's storage is handed to numpy without a copy.
+  m.def("chain_apply", [](const std::string& steps, Arr<T> in, double dt, double t0, int th) {
+    auto x = as_matrix(in);
+    const auto chain = gpr::Chain::from_json(steps);
+    gpr::Processed<T> r;
+    {
+      py::gil_scoped_release nogil;
+      r = chain.apply<T>(x, {x.rows(), dt, t0}, th);
+    }
+    const auto json = gpr::Chain(r.steps).to_json();
+    return py::make_tuple(adopt(std::move(r.storage), r.format.n_samples, r.n_traces), json, r.format.time_zero_ns);
+  });
+  m.def("stack_traces", [](Arr<T> in, Index n, int th) {
+    auto x = as_matrix(in);
+    Matrix<T> y;
+    {
+      py::gil_scoped_release nogil;
+      y = gpr::stack_traces<T>(x, n, th);
+    }
+    const Index r = y.rows(), c = y.cols();
+    return adopt(std::move(y), r, c);
+  });
+  m.def("resample_traces", [](Arr<T> in, const std::vector<double>& pos, double spacing, int th) {
+    auto x = as_matrix(in);
+    gpr::Resampled<T> r;
+    {
+      py::gil_scoped_release nogil;
+      r = gpr::resample_traces<T>(x, pos, spacing, th);
+    }
+    const Index rows = r.data.rows(), cols = r.data.cols();
+    return py::make_tuple(adopt(std::move(r.data), rows, cols), r.x0_m, r.spacing_m, r.count);
+  });
+  m.def("sosfilt", [](py::array_t<double, py::array::c_style> sos, Arr<T> in, Arr<T> out, int th) {
+    auto x = as_matrix(in), y = as_matrix(out);
+    auto b = sections(sos);
+    py::gil_scoped_release nogil;
+    gpr::sosfilt<T>(b, x, y, th);
+  });
+  py::class_<gpr::Stream<T>>(m, "Stream")
+      .def(py::init([](const std::string& steps, Index n, double dt, double t0, Index max_block) {
+        return gpr::Chain::from_json(steps).stream<T>({n, dt, t0}, max_block);
+      }))
+      .def("process", [](gpr::Stream<T>& s, Arr<T> in, Arr<T> out) {
+        auto x = as_matrix(in), y = as_matrix(out);
+        py::gil_scoped_release nogil;
+        return s.process(x, y);
+      })
+      .def("flush", [](gpr::Stream<T>& s, Arr<T> out) {
+        auto y = as_matrix(out);
+        py::gil_scoped_release nogil;
+        return s.flush(y);
+      })
+      .def("reset", &gpr::Stream<T>::reset)
+      .def_property_readonly("latency", &gpr::Stream<T>::latency)
+      .def_property_readonly("max_block", &gpr::Stream<T>::max_block)
+      .def_property_readonly("output_samples", [](const gpr::Stream<T>& s) { return s.output_format().n_samples; })
+      .def_property_readonly("output_time_zero_ns", [](const gpr::Stream<T>& s) { return s.output_format().time_zero_ns; })
+      .def_property_readonly("steps", [](const gpr::Stream<T>& s) { return gpr::Chain(s.steps()).to_json(); });
 }
 
 }  // namespace
@@ -84,4 +177,16 @@ PYBIND11_MODULE(_core, m) {
   bind<float>(f32);
   bind<double>(f64);
   m.def("bandpass_fft_size", &gpr::bandpass_fft_size);
+  m.def("butterworth_sos", [](int order, double lo, double hi, double dt) {
+    const auto b = gpr::butterworth_bandpass(order, lo, hi, dt);
+    py::array_t<double> a({py::ssize_t(b.size()), py::ssize_t(6)});
+    auto r = a.mutable_unchecked<2>();
+    for (std::size_t k = 0; k < b.size(); ++k) {
+      const double v[6] = {b[k].b0, b[k].b1, b[k].b2, 1.0, b[k].a1, b[k].a2};
+      for (int c = 0; c < 6; ++c) r(py::ssize_t(k), c) = v[c];
+    }
+    return a;
+  });
+  m.def("chain_normalise", [](const std::string& steps) { return gpr::Chain::from_json(steps).to_json(); });
+  m.def("chain_default", [](double f, double dt) { return gpr::Chain::default_gpr(f, dt).to_json(); });
 }

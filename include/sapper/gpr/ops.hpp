@@ -7,11 +7,12 @@
 // blocks, so they stream by calling them block by block.
 #pragma once
 
+#include <span>
+
 #include "sapper/core/types.hpp"
+#include "sapper/gpr/steps.hpp"
 
 namespace sapper::gpr {
-
-enum class Statistic { mean, median };
 
 /// Subtract each trace's mean or median, taken over [t0_ns, t1_ns] (whole trace if t1_ns <= t0_ns).
 template <class T>
@@ -52,11 +53,39 @@ void envelope(ConstView<T> in, View<T> out, int threads = 0);
 template <class T>
 void remove_mean_trace(ConstView<T> in, View<T> out, int threads = 0);
 
-/// Subtract, per sample, the mean/median of a centred window of `window_traces` traces
-/// (odd; truncated at the ends of the profile).
+/// Subtract, per sample, the mean/median of a window of `window_traces` traces (odd):
+/// centred, or trailing (causal: the trace and the window-1 before it); truncated at the
+/// ends of the profile. in == out is allowed (no copy of the B-scan is made).
 template <class T>
 void moving_background(ConstView<T> in, View<T> out, Index window_traces,
-                       Statistic s = Statistic::mean, int threads = 0);
+                       Statistic s = Statistic::mean, int threads = 0, bool causal = false);
+
+/// First-break time of every trace in ns after sample 0 (see TimeZero): the first sample where
+/// |x| >= threshold * max|x| (max over the first search_ns; whole trace if <= 0), linearly
+/// interpolated between that sample and the one before. NaN for a trace that is all zero.
+template <class T>
+void first_break(ConstView<T> in, const TraceFormat& f, double threshold, double search_ns,
+                 std::span<double> picks_ns, int threads = 0);
+
+/// Shifts trace j later by shifts_ns[j] (y(t) = x(t - s)), by 16-tap Lanczos (windowed-sinc)
+/// interpolation with weights normalised to sum 1; samples from outside the trace are 0.
+template <class T>
+void shift_traces(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<const double> shifts_ns,
+                  int threads = 0);
+
+/// Validates p and fills in its target (median first break, snapped to the grid) when unset.
+template <class T>
+TimeZero resolve_time_zero(ConstView<T> in, const TraceFormat& f, TimeZero p, int threads = 0);
+
+/// The format after time-zero alignment with resolved parameters p: time zero at sample
+/// round(target/dt), or sample 0 with n_samples reduced accordingly when p.crop.
+TraceFormat time_zero_format(const TraceFormat& f, const TimeZero& p);
+
+/// Time-zero alignment with resolved parameters (resolve_time_zero): shifts every trace so that
+/// its first break lands on time zero; out has time_zero_format(f, p).n_samples rows (in == out
+/// only without crop). Traces without a first break are moved by the crop only.
+template <class T>
+void time_zero(ConstView<T> in, View<T> out, const TraceFormat& f, const TimeZero& p, int threads = 0);
 
 #define SAPPER_GPR_EXTERN(T)                                                                          \
   extern template void remove_dc<T>(ConstView<T>, View<T>, const TraceFormat&, Statistic, double,    \
@@ -69,7 +98,13 @@ void moving_background(ConstView<T> in, View<T> out, Index window_traces,
                                    int);                                                               \
   extern template void envelope<T>(ConstView<T>, View<T>, int);                                       \
   extern template void remove_mean_trace<T>(ConstView<T>, View<T>, int);                              \
-  extern template void moving_background<T>(ConstView<T>, View<T>, Index, Statistic, int);
+  extern template void moving_background<T>(ConstView<T>, View<T>, Index, Statistic, int, bool);     \
+  extern template void first_break<T>(ConstView<T>, const TraceFormat&, double, double, std::span<double>, \
+                                      int);                                                            \
+  extern template void shift_traces<T>(ConstView<T>, View<T>, const TraceFormat&,                     \
+                                       std::span<const double>, int);                                  \
+  extern template TimeZero resolve_time_zero<T>(ConstView<T>, const TraceFormat&, TimeZero, int);     \
+  extern template void time_zero<T>(ConstView<T>, View<T>, const TraceFormat&, const TimeZero&, int);
 SAPPER_GPR_EXTERN(float)
 SAPPER_GPR_EXTERN(double)
 #undef SAPPER_GPR_EXTERN
