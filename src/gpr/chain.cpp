@@ -122,7 +122,69 @@ View<T> block_view(T* p, Index rows, Index cols) {
   return Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>(p, rows, cols, Eigen::OuterStride<>(rows));
 }
 
-// ---- streaming stages ----
+// ---- trace pipelines and stages ----
+
+/// One trace-local step with its own scratch, behind a virtual call.
+template <class T>
+struct TraceOp {
+  Index n_out = 0;
+  virtual ~TraceOp() = default;
+  virtual void run(const T* x, T* y) = 0;  // x == y allowed
+};
+
+template <class T, class K>
+struct KernelOp final : TraceOp<T> {
+  K k;
+  decltype(k.work()) w;
+  explicit KernelOp(K kernel) : k(std::move(kernel)), w(k.work()) { this->n_out = k.n_out(); }
+  void run(const T* x, T* y) override { k(x, y, w); }
+};
+
+template <class T> DcKernel<T> kernel_for(const RemoveDc& p, const TraceFormat& f) { return DcKernel<T>::make(f, p); }
+template <class T> DewowKernel<T> kernel_for(const Dewow& p, const TraceFormat& f) { return DewowKernel<T>::make(f, p); }
+template <class T> GainKernel<T> kernel_for(const Gain& p, const TraceFormat& f) { return GainKernel<T>::make(f, p); }
+template <class T> GainKernel<T> kernel_for(const Agc& p, const TraceFormat& f) { return GainKernel<T>::make(f, p); }
+template <class T> BandpassKernel<T> kernel_for(const Bandpass& p, const TraceFormat& f) { return BandpassKernel<T>::make(f, p); }
+template <class T> EnvelopeKernel<T> kernel_for(const Envelope& p, const TraceFormat& f) { return EnvelopeKernel<T>::make(f, p); }
+template <class T> TimeZeroKernel<T> kernel_for(const TimeZero& p, const TraceFormat& f) {
+  require(!std::isnan(p.target_ns), "time_zero needs target_ns set here (batch apply resolves it as the median first break)");
+  return TimeZeroKernel<T>::make(f, p);
+}
+
+bool trace_local(const Step& s) { return !std::holds_alternative<Background>(s); }
+
+/// The format after a resolved trace-local step.
+TraceFormat after(const Step& s, const TraceFormat& f) {
+  if (auto* p = std::get_if<TimeZero>(&s)) return time_zero_format(f, *p);
+  return f;
+}
+
+/// Consecutive trace-local steps run trace by trace in a buffer that stays in cache, so that
+/// a chain reads and writes the B-scan once per run of such steps, not once per step.
+template <class T>
+struct Pipeline {
+  std::vector<std::unique_ptr<TraceOp<T>>> ops;
+  std::vector<T> buf;
+  Pipeline(const Step* begin, const Step* end, TraceFormat f) : buf(f.n_samples) {
+    for (const Step* s = begin; s != end; ++s) {
+      ops.push_back(std::visit([&](const auto& p) -> std::unique_ptr<TraceOp<T>> {
+        using S = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<S, Background>) {
+          throw ValueError("internal: background in a trace pipeline");
+        } else {
+          return std::make_unique<KernelOp<T, decltype(kernel_for<T>(p, f))>>(kernel_for<T>(p, f));
+        }
+      }, *s));
+      f = after(*s, f);
+    }
+  }
+  void run(const T* x, T* y) {
+    if (ops.size() == 1) return ops[0]->run(x, y);
+    ops[0]->run(x, buf.data());
+    for (std::size_t i = 1; i + 1 < ops.size(); ++i) ops[i]->run(buf.data(), buf.data());
+    ops.back()->run(buf.data(), y);
+  }
+};
 
 template <class T>
 struct Stage {
@@ -134,13 +196,12 @@ struct Stage {
   virtual void reset() {}
 };
 
-template <class T, class K>
-struct KernelStage final : Stage<T> {
-  K k;
-  decltype(k.work()) w;
-  explicit KernelStage(K kernel) : k(std::move(kernel)), w(k.work()) {}
+template <class T>
+struct PipelineStage final : Stage<T> {
+  Pipeline<T> p;
+  PipelineStage(const Step* b, const Step* e, const TraceFormat& f) : p(b, e, f) {}
   Index process(ConstView<T> in, View<T> out) override {
-    for (Index j = 0; j < in.cols(); ++j) k(in.col(j).data(), out.col(j).data(), w);
+    for (Index j = 0; j < in.cols(); ++j) p.run(in.col(j).data(), out.col(j).data());
     return in.cols();
   }
 };
@@ -169,33 +230,25 @@ void check_background(const Background& p) {
           p.window_traces, " must be a positive odd number of traces (or 0: global mean trace)");
 }
 
-template <class T> DcKernel<T> kernel_for(const RemoveDc& p, const TraceFormat& f) { return DcKernel<T>::make(f, p); }
-template <class T> DewowKernel<T> kernel_for(const Dewow& p, const TraceFormat& f) { return DewowKernel<T>::make(f, p); }
-template <class T> GainKernel<T> kernel_for(const Gain& p, const TraceFormat& f) { return GainKernel<T>::make(f, p); }
-template <class T> GainKernel<T> kernel_for(const Agc& p, const TraceFormat& f) { return GainKernel<T>::make(f, p); }
-template <class T> BandpassKernel<T> kernel_for(const Bandpass& p, const TraceFormat& f) { return BandpassKernel<T>::make(f, p); }
-template <class T> EnvelopeKernel<T> kernel_for(const Envelope& p, const TraceFormat& f) { return EnvelopeKernel<T>::make(f, p); }
-
-/// The stage of one resolved step for traces of format f.
-template <class T>
-std::unique_ptr<Stage<T>> make_stage(const Step& step, const TraceFormat& f) {
-  return std::visit([&](const auto& p) -> std::unique_ptr<Stage<T>> {
+/// Fills in the defaults that need no data (band-pass taper, target snapped to the grid) and
+/// validates the step for format f; returns the format after it. Time zero may stay unset.
+TraceFormat resolve(Step& step, const TraceFormat& f) {
+  return std::visit([&](auto& p) {
     using S = std::decay_t<decltype(p)>;
-    std::unique_ptr<Stage<T>> s;
     if constexpr (std::is_same_v<S, Background>) {
       check_background(p);
-      require(p.window_traces > 0, "a stream cannot remove the global mean trace (window_traces = 0): use a moving window");
-      s = std::make_unique<BackgroundStage<T>>(f.n_samples, p);
-      s->out_f = f;
+      return f;
     } else if constexpr (std::is_same_v<S, TimeZero>) {
-      require(!std::isnan(p.target_ns), "a stream needs target_ns set (batch apply resolves it as the median first break)");
-      s = std::make_unique<KernelStage<T, TimeZeroKernel<T>>>(TimeZeroKernel<T>::make(f, p));
-      s->out_f = time_zero_format(f, p);
+      if (std::isnan(p.target_ns)) return TraceFormat{-1, f.dt_ns, 0};  // known once resolved on data
+      TimeZeroKernel<float>::make(f, p);
+      p.target_ns = std::round(p.target_ns / f.dt_ns) * f.dt_ns;
+      return time_zero_format(f, p);
     } else {
-      s = std::make_unique<KernelStage<T, decltype(kernel_for<T>(p, f))>>(kernel_for<T>(p, f));
-      s->out_f = f;
+      if constexpr (std::is_same_v<S, Bandpass>)
+        if (!p.causal && std::isnan(p.taper_mhz)) p.taper_mhz = 0.25 * (p.high_mhz - p.low_mhz);
+      kernel_for<float>(p, f);
+      return f;
     }
-    return s;
   }, step);
 }
 
@@ -234,48 +287,47 @@ Processed<T> Chain::apply(ConstView<T> in, const TraceFormat& f0, int threads) c
   TraceFormat f{in.rows(), f0.dt_ns, f0.time_zero_ns};
   check_format(f);
   const Index m = in.cols();
-  Processed<T> r{Matrix<T>(in.rows(), m), f, m, {}};
-  if (steps_.empty()) {
-    r.storage = in;
-    return r;
+  Processed<T> r{Matrix<T>(in.rows(), m), f, m, steps_};
+  std::vector<Step>& steps = r.steps;  // resolved as they are reached
+  bool first = true;                   // the first pass reads `in`; later ones work in place
+  auto src = [&] { return first ? in : ConstView<T>(block_view(r.storage.data(), f.n_samples, m)); };
+  for (std::size_t i = 0; i < steps.size();) {
+    if (auto* bg = std::get_if<Background>(&steps[i])) {
+      in_step(i, steps[i], [&] { resolve(steps[i], f); });
+      View<T> dst = block_view(r.storage.data(), f.n_samples, m);
+      if (bg->window_traces == 0)
+        remove_mean_trace<T>(src(), dst, threads);
+      else
+        moving_background<T>(src(), dst, bg->window_traces, bg->method, threads, bg->causal);
+      first = false, ++i;
+      continue;
+    }
+    // a run [i, e) of trace-local steps, cut before a time zero that must first be resolved on data
+    std::size_t e = i;
+    TraceFormat g = f;
+    for (; e < steps.size() && trace_local(steps[e]); ++e) {
+      auto* tz = std::get_if<TimeZero>(&steps[e]);
+      if (tz && std::isnan(tz->target_ns)) {
+        if (e > i) break;
+        in_step(e, steps[e], [&] { *tz = resolve_time_zero<T>(src(), f, *tz, threads); });
+      }
+      g = in_step(e, steps[e], [&] { return resolve(steps[e], g); });
+    }
+    // writing in place with fewer rows would overrun columns not yet read: keep the stride, compact after
+    const bool compact = !first && g.n_samples < f.n_samples;
+    View<T> dst = block_view(r.storage.data(), compact ? f.n_samples : g.n_samples, m);
+    ConstView<T> x = src();
+    parallel_for(m, threads, [&](Index b, Index end) {
+      Pipeline<T> p(steps.data() + i, steps.data() + e, f);
+      for (Index j = b; j < end; ++j) p.run(x.col(j).data(), dst.col(j).data());
+    }, 16);
+    if (compact)
+      for (Index j = 1; j < m; ++j)
+        std::memmove(r.storage.data() + j * g.n_samples, r.storage.data() + j * f.n_samples,
+                     sizeof(T) * std::size_t(g.n_samples));
+    f = g, first = false, i = e;
   }
-  bool first = true;  // the first step reads `in`; the others work in place in r.storage
-  for (std::size_t i = 0; i < steps_.size(); ++i) {
-    Step step = steps_[i];
-    ConstView<T> src = first ? in : ConstView<T>(block_view(r.storage.data(), f.n_samples, m));
-    View<T> dst = block_view(r.storage.data(), f.n_samples, m);
-    in_step(i, step, [&] {
-      std::visit([&](auto& p) {
-        using S = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<S, TimeZero>) {
-          p = resolve_time_zero<T>(src, f, p, threads);
-          const TraceFormat g = time_zero_format(f, p);
-          TimeZero shift = p;
-          shift.crop = false;  // shift in place, then drop the leading rows column by column
-          time_zero<T>(src, dst, f, shift, threads);
-          if (g.n_samples < f.n_samples) {
-            const Index c = f.n_samples - g.n_samples;
-            for (Index j = 0; j < m; ++j)
-              std::memmove(r.storage.data() + j * g.n_samples, r.storage.data() + j * f.n_samples + c,
-                           sizeof(T) * std::size_t(g.n_samples));
-          }
-          f = g;
-        } else if constexpr (std::is_same_v<S, Background>) {
-          check_background(p);
-          if (p.window_traces == 0)
-            remove_mean_trace<T>(src, dst, threads);
-          else
-            moving_background<T>(src, dst, p.window_traces, p.method, threads, p.causal);
-        } else {
-          run_tracewise(kernel_for<T>(p, f), src, dst, threads);
-          if constexpr (std::is_same_v<S, Bandpass>)  // record the default taper
-            if (!p.causal && std::isnan(p.taper_mhz)) p.taper_mhz = 0.25 * (p.high_mhz - p.low_mhz);
-        }
-      }, step);
-    });
-    r.steps.push_back(step);
-    first = false;
-  }
+  if (first) r.storage = in;
   r.format = f;
   return r;
 }
@@ -305,17 +357,34 @@ Stream<T> Chain::stream(const TraceFormat& f0, Index max_block) const {
   impl->in_f = impl->out_f = f0;
   impl->max_block = max_block;
   impl->steps = steps_;
-  for (std::size_t i = 0; i < steps_.size(); ++i) {
-    Step& step = impl->steps[i];
-    if (auto* p = std::get_if<Bandpass>(&step); p && !p->causal && std::isnan(p->taper_mhz))
-      p->taper_mhz = 0.25 * (p->high_mhz - p->low_mhz);
-    if (auto* p = std::get_if<TimeZero>(&step); p && !std::isnan(p->target_ns))
-      p->target_ns = std::round(p->target_ns / impl->out_f.dt_ns) * impl->out_f.dt_ns;
-    auto stage = in_step(i, step, [&] { return make_stage<T>(step, impl->out_f); });
+  auto& steps = impl->steps;
+  for (std::size_t i = 0; i < steps.size();) {
+    const TraceFormat f = impl->out_f;
+    std::unique_ptr<Stage<T>> stage;
+    std::size_t e = i + 1;
+    if (auto* bg = std::get_if<Background>(&steps[i])) {
+      in_step(i, steps[i], [&] {
+        resolve(steps[i], f);
+        require(bg->window_traces > 0, "a stream cannot remove the global mean trace (window_traces = 0): use a moving window");
+      });
+      stage = std::make_unique<BackgroundStage<T>>(f.n_samples, *bg);
+      stage->out_f = f;
+    } else {
+      TraceFormat g = f;
+      for (e = i; e < steps.size() && trace_local(steps[e]); ++e)
+        g = in_step(e, steps[e], [&] {
+          auto* tz = std::get_if<TimeZero>(&steps[e]);
+          require(!tz || !std::isnan(tz->target_ns), "a stream needs target_ns set (batch apply resolves it as the median first break)");
+          return resolve(steps[e], g);
+        });
+      stage = std::make_unique<PipelineStage<T>>(steps.data() + i, steps.data() + e, f);
+      stage->out_f = g;
+    }
     impl->out_f = stage->out_f;
     impl->latency += stage->latency();
-    if (i + 1 < steps_.size()) impl->bufs.emplace_back(impl->out_f.n_samples, max_block);
     impl->stages.push_back(std::move(stage));
+    if (e < steps.size()) impl->bufs.emplace_back(impl->out_f.n_samples, max_block);
+    i = e;
   }
   return Stream<T>(std::move(impl));
 }

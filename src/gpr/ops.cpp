@@ -10,15 +10,20 @@ namespace detail {
 namespace {
 constexpr double kPi = 3.14159265358979323846;
 
-/// P[i] = x[0] + ... + x[i-1] in double (P has n + 1 entries), of x or of x^2.
+/// P[i] = x[0] + ... + x[i-1] in double (P has n + 1 entries), of x or of x^2. Four
+/// interleaved chains over quarters of the trace hide the latency of the dependent adds.
 template <bool Square, class T>
 void prefix_sums(const T* x, Index n, double* P) {
-  double s = 0;
+  auto v = [](T a) { return Square ? double(a) * double(a) : double(a); };
+  const Index q = n / 4;
+  double s[4] = {0, 0, 0, 0};
   P[0] = 0;
-  for (Index i = 0; i < n; ++i) {
-    const double v = x[i];
-    s += Square ? v * v : v;
-    P[i + 1] = s;
+  for (Index i = 0; i < q; ++i)
+    for (int k = 0; k < 4; ++k) P[k * q + i + 1] = s[k] += v(x[k * q + i]);
+  for (Index i = 4 * q; i < n; ++i) P[i + 1] = s[3] += v(x[i]);
+  for (int k = 1; k < 4; ++k) {  // quarters k = 1..3 start from the sum before them
+    const double off = P[k * q];
+    for (Index i = k * q + 1; i <= (k == 3 ? n : (k + 1) * q); ++i) P[i] += off;
   }
 }
 
@@ -53,8 +58,7 @@ template <class T>
 void DcKernel<T>::operator()(const T* x, T* y, Scratch<T>& w) const {
   T c;
   if (s == Statistic::mean) {
-    double acc = 0;
-    for (Index i = i0; i < i1; ++i) acc += x[i];
+    const double acc = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x + i0, i1 - i0).template cast<double>().sum();
     c = T(acc / double(i1 - i0));
   } else {
     std::copy(x + i0, x + i1, w.a.data());
@@ -205,8 +209,8 @@ void EnvelopeKernel<T>::operator()(const T* x, T* y, FftWork<T>& w) const {
 
 template <class T>
 double first_break_samples(const T* x, Index n_search, double threshold) {
-  T a = 0;
-  for (Index i = 0; i < n_search; ++i) a = std::max(a, std::abs(x[i]));
+  if (n_search < 1) return std::nan("");
+  const T a = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x, n_search).abs().maxCoeff();  // vectorised
   if (!(a > 0) || !std::isfinite(a)) return std::nan("");
   const double level = threshold * double(a);
   Index i = 0;
@@ -220,27 +224,46 @@ template <class T>
 void shift_one(const T* x, Index n, T* y, Index n_out, Index c, double d) {
   constexpr int M = 8;  // Lanczos half-width: 16 taps
   const double s = double(c) - d, fl = std::floor(s), u = s - fl;
-  std::fill(y, y + n_out, T(0));
-  double wts[2 * M];
+  if (!(std::abs(fl) <= double(n + n_out + M))) return std::fill(y, y + n_out, T(0));  // shifted out entirely
+  T w[2 * M];
   int taps = 2 * M, o0 = -M + 1;
   if (u < 1e-9 || u > 1 - 1e-9) {  // a whole number of samples: a plain copy
-    wts[0] = 1, taps = 1, o0 = u < 0.5 ? 0 : 1;
+    w[0] = 1, taps = 1, o0 = u < 0.5 ? 0 : 1;
   } else {
-    double sum = 0;
+    // L(z) = sinc(z) sinc(z/M) at z = u - o: sin(pi z) = (-1)^o sin(pi u), and sin(pi z/M) by
+    // the angle-difference formula, so three trig calls per trace instead of 32
+    const double su = std::sin(kPi * u), sm = std::sin(kPi * u / M), cm = std::cos(kPi * u / M);
+    double wd[2 * M], sum = 0;
     for (int k = 0; k < taps; ++k) {
-      const double z = u - double(o0 + k);  // distance from tap to the interpolated point
-      wts[k] = std::sin(kPi * z) * std::sin(kPi * z / M) / (kPi * kPi * z * z / M);
-      sum += wts[k];
+      const int o = o0 + k;
+      const double z = u - o;
+      const double s1 = (o % 2 ? -su : su), s2 = sm * std::cos(kPi * o / M) - cm * std::sin(kPi * o / M);
+      wd[k] = s1 * s2 * M / (kPi * kPi * z * z);
+      sum += wd[k];
     }
-    for (double& v : wts) v /= sum;
+    for (int k = 0; k < taps; ++k) w[k] = T(wd[k] / sum);
   }
-  if (std::abs(fl) > double(n + n_out + M)) return;  // shifted out entirely
-  for (int k = 0; k < taps; ++k) {
-    const Index off = Index(fl) + o0 + k;  // y[i] += w * x[i + off]
-    const Index b = std::max<Index>(0, -off), e = std::min<Index>(n_out, n - off);
-    const T wk = T(wts[k]);
-    for (Index i = b; i < e; ++i) y[i] += wk * x[i + off];
+  // y[i] = sum_k w[k] x[base + i + k]; all taps inside x for i in [ib, ie)
+  const Index base = Index(fl) + o0;
+  const Index ib = std::clamp<Index>(-base, 0, n_out), ie = std::clamp<Index>(n - base - taps + 1, ib, n_out);
+  auto edge = [&](Index i) {
+    T acc = 0;
+    for (int k = 0; k < taps; ++k)
+      if (const Index j = base + i + k; j >= 0 && j < n) acc += w[k] * x[j];
+    y[i] = acc;
+  };
+  for (Index i = 0; i < ib; ++i) edge(i);
+  constexpr Index B = 32;  // blocks of outputs held in registers, taps in the outer loop: vectorises
+  Index i0 = ib;
+  for (; i0 + B <= ie; i0 += B) {
+    T acc[B] = {};
+    for (int k = 0; k < taps; ++k) {
+      const T wk = w[k], *xs = x + base + i0 + k;
+      for (Index i = 0; i < B; ++i) acc[i] += wk * xs[i];
+    }
+    std::copy_n(acc, B, y + i0);
   }
+  for (Index i = i0; i < n_out; ++i) edge(i);
 }
 
 template <class T>
