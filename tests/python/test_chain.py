@@ -201,3 +201,18 @@ def test_chain_and_stream_errors_name_the_problem():
         gpr.sosfilt(scene(), np.ones((2, 5)))
     with pytest.raises(ValueError, match="decreas|position"):
         gpr.resample_traces(scene(m=3), [0.0, 1.0, 0.5], 0.1)
+
+
+def test_type_stubs_cover_the_module():
+    import ast
+    import inspect
+    import pathlib
+    stub = ast.parse((pathlib.Path(gpr.__file__).with_suffix(".pyi")).read_text())
+    names = {n.name for n in stub.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert set(gpr.__all__) <= names
+    for name in gpr.__all__:                           # same parameters, in the same order
+        obj = getattr(gpr, name)
+        if inspect.isfunction(obj):
+            node = next(n for n in stub.body if getattr(n, "name", None) == name)
+            stub_params = [a.arg for a in node.args.args + node.args.kwonlyargs]
+            assert stub_params == list(inspect.signature(obj).parameters), name
