@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what sapper needs on Debian 12 (as root) and runs every test: C++ (release and
-# ASan/UBSan builds, ctest, install + find_package consumer) and Python (pytest).
+# ASan/UBSan builds, ctest, install + find_package consumer), Python (pytest) and the benchmark
+# regression check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/setup.sh
@@ -17,3 +18,5 @@ cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$PWD/bui
 cmake --build build/consumer
 ./build/consumer/consumer
 .venv/bin/python -m pytest -q tests/python
+# the hot path never gets slower: 1-thread benchmarks as ratios to a copy, against bench/baseline.json
+bash tools/bench_check.sh

@@ -260,3 +260,18 @@ TEST(Chain, JsonRoundTripAndErrors) {
   EXPECT_NE(message([&] { Chain({Background{4}}).apply<float>(x, {64, 0.1, 0}); }).find("window_traces = 4"), std::string::npos);
   EXPECT_NE(message([&] { Chain({Bandpass{100, 9000}}).apply<float>(x, {64, 0.1, 0}); }).find("Nyquist"), std::string::npos);
 }
+
+TEST(Chain, BScanMetadataIsValidatedAndCarried) {
+  BScan<float> b{Matrix<float>::Random(64, 10), {64, 0.1, 0}, {}};
+  b.axes.position_m.resize(10);
+  for (int j = 0; j < 10; ++j) b.axes.position_m[j] = 0.02 * j;
+  b.axes.antenna_mhz = 1500;
+  const Processed<float> r = Chain({Dewow{1.0}}).apply(b);
+  EXPECT_EQ(r.axes.position_m, b.axes.position_m);
+  EXPECT_EQ(r.axes.antenna_mhz, 1500);
+  b.axes.position_m.pop_back();
+  EXPECT_THROW(Chain({Dewow{1.0}}).apply(b), ValueError);
+  b.axes.position_m.clear();
+  b.format.n_samples = 63;
+  EXPECT_THROW(b.validate(), ValueError);
+}

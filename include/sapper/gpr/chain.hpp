@@ -19,6 +19,7 @@ struct Processed {
   TraceFormat format;
   Index n_traces = 0;
   std::vector<Step> steps;  ///< as applied: replaying them on the same input gives the same output
+  TraceAxes axes;           ///< the input's (a chain keeps every trace, in order)
   Eigen::Map<Matrix<T>> data() { return {storage.data(), format.n_samples, n_traces}; }
   Eigen::Map<const Matrix<T>> data() const { return {storage.data(), format.n_samples, n_traces}; }
 };
@@ -78,6 +79,14 @@ class Chain {
   /// cores). Throws ValueError naming the step and parameter that is invalid for f.
   template <class T>
   Processed<T> apply(ConstView<T> in, const TraceFormat& f, int threads = 0) const;
+  /// The same on a B-scan with metadata (validated); the result carries its axes.
+  template <class T>
+  Processed<T> apply(const BScan<T>& in, int threads = 0) const {
+    in.validate();
+    Processed<T> r = apply<T>(in.data, in.format, threads);
+    r.axes = in.axes;
+    return r;
+  }
 
   /// Streaming: validates, plans and allocates everything for blocks of up to max_block traces.
   /// Needs every parameter resolved up front (a time-zero target, no global background).
