@@ -158,6 +158,7 @@ class BackgroundCore {
   Index latency() const { return lead_; }
 
  private:
+  void evict_before(Index j);  // drops the traces before the window of output j
   void emit(Index j, T* y);
   T* slot(Index j) { return ring_.data() + (j % w_) * rows_; }
   Index rows_, w_, lead_;

@@ -296,12 +296,7 @@ BackgroundCore<T>::BackgroundCore(Index rows, Index window, Index lead, Statisti
 template <class T>
 bool BackgroundCore<T>::push(const T* x, T* y) {
   const Index r = hi_, j = r - lead_;
-  const Index lo = std::max<Index>(0, j - (w_ - 1 - lead_));
-  for (; lo_ < lo; ++lo_)  // evict before the slot is reused
-    if (s_ == Statistic::mean) {
-      const T* old = slot(lo_);
-      for (Index i = 0; i < rows_; ++i) sum_[i] -= old[i];
-    }
+  evict_before(j);  // before the slot is reused
   T* dst = slot(r);
   std::copy_n(x, rows_, dst);
   if (s_ == Statistic::mean)
@@ -316,14 +311,19 @@ template <class T>
 bool BackgroundCore<T>::flush_one(T* y) {
   const Index j = emitted_;
   if (j >= hi_) return false;
-  const Index lo = std::max<Index>(0, j - (w_ - 1 - lead_));
+  evict_before(j);
+  emit(j, y);
+  return true;
+}
+
+template <class T>
+void BackgroundCore<T>::evict_before(Index j) {
+  const Index lo = std::max<Index>(0, j - (w_ - 1 - lead_));  // the window of output j starts here
   for (; lo_ < lo; ++lo_)
     if (s_ == Statistic::mean) {
       const T* old = slot(lo_);
       for (Index i = 0; i < rows_; ++i) sum_[i] -= old[i];
     }
-  emit(j, y);
-  return true;
 }
 
 template <class T>
