@@ -1,3 +1,6 @@
 #pragma once
 #include "sapper/core.hpp"
+#include "sapper/eval.hpp"
 #include "sapper/gpr.hpp"
+#include "sapper/mag.hpp"
+#include "sapper/sim.hpp"

@@ -1,5 +1,5 @@
 """sapper: sensor signal processing for humanitarian demining (GPR and magnetometers)."""
-from . import gpr
+from . import eval, gpr, sim
 
 __version__ = "0.1.0"
-__all__ = ["gpr", "__version__"]
+__all__ = ["eval", "gpr", "sim", "__version__"]

@@ -4,30 +4,14 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "sapper/sapper.hpp"
+#include "common.hpp"
 
-namespace py = pybind11;
 using namespace sapper;
+using sapper::python::Arr;
+using sapper::python::adopt;
+using sapper::python::as_matrix;
 
 namespace {
-
-template <class T>
-using Arr = py::array_t<T, py::array::f_style>;
-
-template <class T>
-Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> as_matrix(Arr<T>& a) {
-  if (a.ndim() != 2) throw ValueError("expected a 2-D array (n_samples, n_traces)");
-  return {a.mutable_data(), a.shape(0), a.shape(1), Eigen::OuterStride<>(std::max<py::ssize_t>(a.shape(0), 1))};
-}
-
-/// Hands a Matrix's storage to numpy without a copy: the first rows x cols in column-major order.
-template <class T>
-py::array_t<T> adopt(Matrix<T>&& m, Index rows, Index cols) {
-  auto* heap = new Matrix<T>(std::move(m));
-  py::capsule owner(heap, [](void* p) { delete static_cast<Matrix<T>*>(p); });
-  const auto s = py::ssize_t(sizeof(T));
-  return py::array_t<T>({rows, cols}, {s, s * std::max<Index>(rows, 1)}, heap->data(), owner);
-}
 
 /// scipy's (n, 6) second-order sections [b0 b1 b2 a0 a1 a2] to normalised biquads.
 std::vector<gpr::Biquad> sections(const py::array_t<double, py::array::c_style>& sos) {
@@ -168,6 +152,12 @@ void bind(py::module_& m) {
 
 }  // namespace
 
+namespace sapper::python {
+void bind_sim_gpr(py::module_& m);  // sim_gpr.cpp
+void bind_sim_mag(py::module_& m);  // sim_mag.cpp
+void bind_eval(py::module_& m);     // eval.cpp
+}  // namespace sapper::python
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "sapper C++ core (use the sapper.gpr wrappers)";
   // the last registered translator is tried first: the derived class goes last
@@ -189,4 +179,7 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("chain_normalise", [](const std::string& steps) { return gpr::Chain::from_json(steps).to_json(); });
   m.def("chain_default", [](double f, double dt) { return gpr::Chain::default_gpr(f, dt).to_json(); });
+  python::bind_sim_gpr(m);
+  python::bind_sim_mag(m);
+  python::bind_eval(m);
 }

@@ -1,0 +1,2 @@
+// sapper::eval umbrella header: scoring alarms against ground truth.
+#pragma once

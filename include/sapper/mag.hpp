@@ -1,0 +1,2 @@
+// sapper::mag umbrella header: magnetometer models and processing.
+#pragma once

@@ -1,0 +1,3 @@
+// sapper::sim umbrella header: synthetic GPR and magnetometer scenes with ground truth.
+#pragma once
+#include "sapper/sim/truth.hpp"

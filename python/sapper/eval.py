@@ -1,0 +1,1 @@
+"""Scoring alarms against ground truth the way demining trials do."""

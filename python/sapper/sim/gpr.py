@@ -1,0 +1,1 @@
+"""Synthetic GPR lanes (B-scans and C-scans) with ground truth."""

@@ -1,0 +1,1 @@
+"""Synthetic magnetometer surveys with ground truth."""

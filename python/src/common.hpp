@@ -1,0 +1,33 @@
+// Shared by the binding files: numpy <-> Eigen views and zero-copy hand-over of results.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+
+#include "sapper/sapper.hpp"
+
+namespace py = pybind11;
+
+namespace sapper::python {
+
+template <class T>
+using Arr = py::array_t<T, py::array::f_style>;
+
+template <class T>
+Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> as_matrix(Arr<T>& a) {
+  if (a.ndim() != 2) throw ValueError("expected a 2-D array (n_samples, n_traces)");
+  return {a.mutable_data(), a.shape(0), a.shape(1), Eigen::OuterStride<>(std::max<py::ssize_t>(a.shape(0), 1))};
+}
+
+/// Hands a Matrix's storage to numpy without a copy: the first rows x cols in column-major order.
+template <class T>
+py::array_t<T> adopt(Matrix<T>&& m, Index rows, Index cols) {
+  auto* heap = new Matrix<T>(std::move(m));
+  py::capsule owner(heap, [](void* p) { delete static_cast<Matrix<T>*>(p); });
+  const auto s = py::ssize_t(sizeof(T));
+  return py::array_t<T>({rows, cols}, {s, s * std::max<Index>(rows, 1)}, heap->data(), owner);
+}
+
+}  // namespace sapper::python
