@@ -1,3 +1,4 @@
 // sapper::sim umbrella header: synthetic GPR and magnetometer scenes with ground truth.
 #pragma once
+#include "sapper/sim/random.hpp"
 #include "sapper/sim/truth.hpp"
