@@ -287,7 +287,7 @@ Processed<T> Chain::apply(ConstView<T> in, const TraceFormat& f0, int threads) c
   TraceFormat f{in.rows(), f0.dt_ns, f0.time_zero_ns};
   check_format(f);
   const Index m = in.cols();
-  Processed<T> r{Matrix<T>(in.rows(), m), f, m, steps_};
+  Processed<T> r{Matrix<T>(in.rows(), m), f, m, steps_, {}};
   std::vector<Step>& steps = r.steps;  // resolved as they are reached
   bool first = true;                   // the first pass reads `in`; later ones work in place
   auto src = [&] { return first ? in : ConstView<T>(block_view(r.storage.data(), f.n_samples, m)); };
