@@ -1,2 +1,3 @@
 // sapper::mag umbrella header: magnetometer models and processing.
 #pragma once
+#include "sapper/mag/dipole.hpp"
