@@ -13,12 +13,13 @@
 
 #include "sapper/core/parallel.hpp"
 #include "sapper/sim/random.hpp"
+#include "common.hpp"
 
 namespace sapper::sim {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using json = nlohmann::ordered_json;  // written in this order
 constexpr double kC = 0.299792458;  // m/ns
 constexpr double kPi = std::numbers::pi;
 
@@ -29,32 +30,9 @@ enum Stream : std::uint64_t { kPlace = 1ULL << 40, kProps = 2ULL << 40, kSurface
 // ---------------------------------------------------------------------------------------------
 // Scene JSON
 
-struct Reader {  // reads known keys of one JSON object, rejecting unknown ones
-  const json& j;
-  std::string where;
-  Reader(const json& obj, std::string w, std::initializer_list<const char*> keys) : j(obj), where(std::move(w)) {
-    require(j.is_object(), "GPR scene: \"", where, "\" must be a JSON object");
-    for (const auto& [k, v] : j.items()) {
-      bool known = false;
-      for (const char* key : keys) known = known || k == key;
-      require(known, "GPR scene: unknown key \"", k, "\" in \"", where, "\"");
-    }
-  }
-  void num(const char* key, double& dst) const {
-    if (!j.contains(key)) return;
-    require(j[key].is_number(), "GPR scene: ", where, ".", key, " must be a number");
-    dst = j[key].get<double>();
-  }
-  void count(const char* key, Index& dst) const {
-    if (!j.contains(key)) return;
-    require(j[key].is_number_integer(), "GPR scene: ", where, ".", key, " must be an integer");
-    dst = j[key].get<Index>();
-  }
-};
+const detail::SceneJson js{"GPR scene: "};
 
-void check(double v, double lo, double hi, const char* name) {
-  require(std::isfinite(v) && v >= lo && v <= hi, "GPR scene: ", name, " = ", v, " must lie in [", lo, ", ", hi, "]");
-}
+void check(double v, double lo, double hi, const char* name) { js.in_range(v, lo, hi, name); }
 
 // ---------------------------------------------------------------------------------------------
 // Object catalogue
@@ -191,44 +169,6 @@ Ray one_way(double h, double d, double rho, double n) {
   return {(ra + n * rg) / kC, rg, h / ra};
 }
 
-/// Smooth zero-mean, unit-rms random function: a sum of random cosines.
-struct RandomModes {
-  std::vector<double> kx, ky, phase;
-  double scale = 0;
-  double operator()(double x, double y) const {
-    double s = 0;
-    for (std::size_t m = 0; m < kx.size(); ++m) s += std::cos(kx[m] * x + ky[m] * y + phase[m]);
-    return scale * s;
-  }
-};
-
-/// Gaussian random surface of correlation exp(-r^2 / l^2): wavenumbers drawn from its spectrum.
-RandomModes gaussian_surface(std::uint64_t seed, double rms, double l, int modes = 64) {
-  RandomModes f;
-  if (rms <= 0) return f;
-  Rng r(seed, kSurface);
-  const double sk = std::sqrt(2.0) / l;
-  for (int m = 0; m < modes; ++m) {
-    f.kx.push_back(sk * r.normal());
-    f.ky.push_back(sk * r.normal());
-    f.phase.push_back(2 * kPi * r.uniform());
-  }
-  f.scale = rms * std::sqrt(2.0 / modes);
-  return f;
-}
-
-RandomModes drift_modes(std::uint64_t seed, Index channel, double length) {
-  RandomModes f;
-  Rng r(seed, kDrift + std::uint64_t(channel));
-  for (int m = 0; m < 3; ++m) {
-    f.kx.push_back(2 * kPi / (length * r.uniform(0.5, 2.0)));
-    f.ky.push_back(0);
-    f.phase.push_back(2 * kPi * r.uniform());
-  }
-  f.scale = std::sqrt(2.0 / 3);
-  return f;
-}
-
 /// Antenna beam, one way: 1 along the vertical, falling linearly in cos(angle) to 0 at 60 degrees.
 double beam_factor(double cos_angle) { return std::max(0.0, 2 * cos_angle - 1); }
 
@@ -311,69 +251,67 @@ void GprScene::validate() const {
 }
 
 GprScene gpr_scene_from_json(std::string_view text) {
-  const json j = json::parse(text, nullptr, false);
+  using nj = nlohmann::json;
+  const nj j = nj::parse(text, nullptr, false);
   require(!j.is_discarded(), "GPR scene: not valid JSON");
-  Reader top(j, "scene", {"ground", "antenna", "recording", "lane", "snr_db", "objects", "random"});
+  js.only_keys(j, "", {"ground", "antenna", "recording", "lane", "snr_db", "objects", "random"});
   GprScene s;
-  top.num("snr_db", s.snr_db);
-  if (j.contains("ground")) {
-    Reader r(j["ground"], "ground", {"permittivity", "conductivity_ms_m", "roughness_rms_m", "correlation_length_m", "layers"});
-    r.num("permittivity", s.ground.permittivity);
-    r.num("conductivity_ms_m", s.ground.conductivity_ms_m);
-    r.num("roughness_rms_m", s.ground.roughness_rms_m);
-    r.num("correlation_length_m", s.ground.correlation_length_m);
-    if (r.j.contains("layers")) {
-      require(r.j["layers"].is_array(), "GPR scene: ground.layers must be an array");
-      for (const auto& l : r.j["layers"]) {
-        Reader lr(l, "ground.layers[]", {"depth_m", "permittivity"});
-        GprLayer layer;
-        lr.num("depth_m", layer.depth_m);
-        lr.num("permittivity", layer.permittivity);
-        s.ground.layers.push_back(layer);
-      }
+  js.get(j, "", "snr_db", s.snr_db);
+  // reads the listed number keys of section `name` into the given fields
+  auto section = [&](const char* name, std::initializer_list<std::pair<const char*, double*>> keys,
+                     std::vector<std::string_view> extra = {}) {
+    if (!j.contains(name)) return;
+    for (const auto& k : keys) extra.push_back(k.first);
+    js.only_keys(j[name], name, extra);
+    for (const auto& [key, dst] : keys) js.get(j[name], name, key, *dst);
+  };
+  auto& g = s.ground;
+  section("ground", {{"permittivity", &g.permittivity}, {"conductivity_ms_m", &g.conductivity_ms_m},
+                     {"roughness_rms_m", &g.roughness_rms_m}, {"correlation_length_m", &g.correlation_length_m}},
+          {"layers"});
+  if (j.contains("ground") && j["ground"].contains("layers")) {
+    const auto& layers = j["ground"]["layers"];
+    require(layers.is_array(), "GPR scene: ground.layers must be an array");
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const std::string w = detail::concat("ground.layers[", i, "]");
+      js.only_keys(layers[i], w, {"depth_m", "permittivity"});
+      GprLayer l;
+      js.get(layers[i], w, "depth_m", l.depth_m);
+      js.get(layers[i], w, "permittivity", l.permittivity);
+      g.layers.push_back(l);
     }
   }
-  if (j.contains("antenna")) {
-    Reader r(j["antenna"], "antenna", {"frequency_mhz", "height_m", "offset_m", "coupling", "ringing", "ringing_decay_ns",
-                                       "drift", "drift_length_m"});
-    auto& a = s.antenna;
-    r.num("frequency_mhz", a.frequency_mhz), r.num("height_m", a.height_m), r.num("offset_m", a.offset_m);
-    r.num("coupling", a.coupling), r.num("ringing", a.ringing), r.num("ringing_decay_ns", a.ringing_decay_ns);
-    r.num("drift", a.drift), r.num("drift_length_m", a.drift_length_m);
-  }
-  if (j.contains("recording")) {
-    Reader r(j["recording"], "recording", {"n_samples", "time_window_ns", "time_zero_ns", "trace_spacing_m"});
-    r.count("n_samples", s.recording.n_samples);
-    r.num("time_window_ns", s.recording.time_window_ns);
-    r.num("time_zero_ns", s.recording.time_zero_ns);
-    r.num("trace_spacing_m", s.recording.trace_spacing_m);
-  }
-  if (j.contains("lane")) {
-    Reader r(j["lane"], "lane", {"length_m", "channels", "channel_spacing_m"});
-    r.num("length_m", s.lane.length_m);
-    r.count("channels", s.lane.channels);
-    r.num("channel_spacing_m", s.lane.channel_spacing_m);
-  }
+  auto& a = s.antenna;
+  section("antenna", {{"frequency_mhz", &a.frequency_mhz}, {"height_m", &a.height_m}, {"offset_m", &a.offset_m},
+                      {"coupling", &a.coupling}, {"ringing", &a.ringing}, {"ringing_decay_ns", &a.ringing_decay_ns},
+                      {"drift", &a.drift}, {"drift_length_m", &a.drift_length_m}});
+  auto& r = s.recording;
+  section("recording", {{"time_window_ns", &r.time_window_ns}, {"time_zero_ns", &r.time_zero_ns},
+                        {"trace_spacing_m", &r.trace_spacing_m}}, {"n_samples"});
+  if (j.contains("recording")) js.get(j["recording"], "recording", "n_samples", r.n_samples);
+  section("lane", {{"length_m", &s.lane.length_m}, {"channel_spacing_m", &s.lane.channel_spacing_m}}, {"channels"});
+  if (j.contains("lane")) js.get(j["lane"], "lane", "channels", s.lane.channels);
+  auto& rs = s.random;
+  section("random", {{"min_spacing_m", &rs.min_spacing_m}, {"max_depth_ap_m", &rs.max_depth_ap_m},
+                     {"max_depth_at_m", &rs.max_depth_at_m}, {"max_depth_clutter_m", &rs.max_depth_clutter_m}},
+          {"ap_mines", "at_mines", "clutter"});
+  if (j.contains("random"))
+    for (auto [key, dst] : {std::pair{"ap_mines", &rs.ap_mines}, {"at_mines", &rs.at_mines}, {"clutter", &rs.clutter}})
+      js.get(j["random"], "random", key, *dst);
   if (j.contains("objects")) {
     require(j["objects"].is_array(), "GPR scene: objects must be an array");
-    for (const auto& o : j["objects"]) {
-      Reader r(o, "objects[]", {"type", "x", "y", "depth", "size_m", "permittivity", "angle_deg"});
+    for (std::size_t i = 0; i < j["objects"].size(); ++i) {
+      const auto& o = j["objects"][i];
+      const std::string w = detail::concat("objects[", i, "]");
+      js.only_keys(o, w, {"type", "x", "y", "depth", "size_m", "permittivity", "angle_deg"});
+      require(o.contains("type") && o["type"].is_string(), "GPR scene: ", w, " needs a string \"type\"");
       GprObject ob;
-      require(o.contains("type") && o["type"].is_string(), "GPR scene: every object needs a string \"type\"");
       ob.type = o["type"].get<std::string>();
-      r.num("x", ob.x), r.num("y", ob.y), r.num("depth", ob.depth);
-      r.num("size_m", ob.size_m), r.num("permittivity", ob.permittivity), r.num("angle_deg", ob.angle_deg);
+      for (auto [key, dst] : {std::pair{"x", &ob.x}, {"y", &ob.y}, {"depth", &ob.depth}, {"size_m", &ob.size_m},
+                              {"permittivity", &ob.permittivity}, {"angle_deg", &ob.angle_deg}})
+        js.get(o, w, key, *dst);
       s.objects.push_back(ob);
     }
-  }
-  if (j.contains("random")) {
-    Reader r(j["random"], "random", {"ap_mines", "at_mines", "clutter", "min_spacing_m", "max_depth_ap_m", "max_depth_at_m",
-                                     "max_depth_clutter_m"});
-    r.count("ap_mines", s.random.ap_mines), r.count("at_mines", s.random.at_mines), r.count("clutter", s.random.clutter);
-    r.num("min_spacing_m", s.random.min_spacing_m);
-    r.num("max_depth_ap_m", s.random.max_depth_ap_m);
-    r.num("max_depth_at_m", s.random.max_depth_at_m);
-    r.num("max_depth_clutter_m", s.random.max_depth_clutter_m);
   }
   s.validate();
   return s;
@@ -470,9 +408,11 @@ GprLane<T> simulate_gpr(const GprScene& scene_in, std::uint64_t seed, bool with_
   const double d_ref = 2 * std::max(ant.height_m, 0.05);             // spreading reference, m
   const double sigma = std::abs(r_ground) * std::pow(10.0, -scene.snr_db / 20);
   const double lambda_g = kC / (f * n_soil);                         // wavelength in the ground, m
-  const RandomModes surface = gaussian_surface(seed, g.roughness_rms_m, g.correlation_length_m);
-  std::vector<RandomModes> drift;
-  for (Index c = 0; c < nc; ++c) drift.push_back(drift_modes(seed, c, ant.drift_length_m));
+  // surface correlation exp(-r^2 / l^2): a field of length l / sqrt(2)
+  const detail::FourierField<2> surface(g.roughness_rms_m, g.correlation_length_m / std::sqrt(2.0), 64,
+                                        Rng(seed, kSurface));
+  std::vector<detail::FourierField<1>> drift;
+  for (Index c = 0; c < nc; ++c) drift.emplace_back(1.0, ant.drift_length_m, 8, Rng(seed, kDrift + std::uint64_t(c)));
   const Index n_ring = ant.ringing > 0 ? std::min<Index>(20, Index(std::ceil(5 * ant.ringing_decay_ns * f))) : 0;
   const double dt = lane.format.dt_ns, t_first = -rec.time_zero_ns;
 
@@ -490,9 +430,9 @@ GprLane<T> simulate_gpr(const GprScene& scene_in, std::uint64_t seed, bool with_
   lane.surface_m.assign(std::size_t(m * nc), 0.0);
   parallel_for(nc, threads, [&](Index c0, Index c1) {
     for (Index c = c0; c < c1; ++c)
-      for (std::size_t k = 0; k < surface.kx.size(); ++k) {
-        std::complex<double> z = std::polar(surface.scale, surface.ky[k] * lane.y_m[std::size_t(c)] + surface.phase[k]);
-        const std::complex<double> step = std::polar(1.0, surface.kx[k] * rec.trace_spacing_m);
+      for (const auto& k : surface.modes) {
+        std::complex<double> z = std::polar(surface.amplitude, k[1] * lane.y_m[std::size_t(c)] + k[2]);
+        const std::complex<double> step = std::polar(1.0, k[0] * rec.trace_spacing_m);
         double* sc = lane.surface_m.data() + c * m;
         for (Index j = 0; j < m; ++j, z *= step) sc[j] += z.real();
       }
@@ -509,7 +449,7 @@ GprLane<T> simulate_gpr(const GprScene& scene_in, std::uint64_t seed, bool with_
       const double s = lane.surface_m[std::size_t(col)];
       const double h = std::max(ant.height_m - s, 0.0), half_off = 0.5 * ant.offset_m;
       ev.clear();
-      const double k_drift = ant.coupling * (1 + ant.drift * drift[std::size_t(c)](xa, 0));
+      const double k_drift = ant.coupling * (1 + ant.drift * drift[std::size_t(c)](xa));
       // ground bounce: mirror path
       const double l_gb = 2 * std::hypot(h, half_off);
       ev.push_back({l_gb / kC, r_ground * std::min(1.0, d_ref / std::max(l_gb, 1e-9)), false});

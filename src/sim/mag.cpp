@@ -11,6 +11,7 @@
 #include "sapper/core/error.hpp"
 #include "sapper/core/parallel.hpp"
 #include "sapper/sim/random.hpp"
+#include "common.hpp"
 
 namespace sapper::sim {
 
@@ -42,120 +43,70 @@ Label class_label(std::size_t c) {
   return labels[c];
 }
 
-void in_range(double v, double lo, double hi, std::string_view name) {
-  require(std::isfinite(v) && v >= lo && v <= hi, kWhat, name, " = ", v, " is outside [", lo, ", ", hi, "]");
-}
-
-// ---- JSON reading: every key is looked up by name, so that unknown ones can be reported ----
-
-std::string join(std::string_view where, std::string_view key) {
-  return where.empty() ? std::string(key) : std::string(where) + "." + std::string(key);
-}
-
-void only_keys(const json& o, std::string_view where, const std::vector<std::string_view>& keys) {
-  require(o.is_object(), kWhat, where.empty() ? "the scene" : where, " must be a JSON object");
-  for (auto it = o.begin(); it != o.end(); ++it) {
-    if (std::find(keys.begin(), keys.end(), it.key()) != keys.end()) continue;
-    std::string expected;
-    for (auto k : keys) expected += (expected.empty() ? "" : ", ") + std::string(k);
-    throw ValueError(detail::concat(kWhat, "unknown key \"", join(where, it.key()), "\" (expected ", expected, ")"));
-  }
-}
-
-double number(const json& j, std::string_view name) {
-  require(j.is_number(), kWhat, name, " = ", j.dump(), " must be a number");
-  return j.get<double>();
-}
-
-void get(const json& o, std::string_view where, const char* key, double& v) {
-  if (o.contains(key)) v = number(o[key], join(where, key));
-}
-
-void get(const json& o, std::string_view where, const char* key, Index& v) {
-  if (!o.contains(key)) return;
-  const auto& j = o[key];
-  require(j.is_number_integer(), kWhat, join(where, key), " = ", j.dump(), " must be an integer");
-  v = j.get<Index>();
-}
-
-std::vector<double> numbers(const json& j, std::string_view name) {
-  require(j.is_array(), kWhat, name, " = ", j.dump(), " must be an array of numbers");
-  std::vector<double> v;
-  for (std::size_t i = 0; i < j.size(); ++i) v.push_back(number(j[i], detail::concat(name, "[", i, "]")));
-  return v;
-}
-
-template <std::size_t N>
-std::array<double, N> fixed(const json& j, std::string_view name) {
-  const auto v = numbers(j, name);
-  require(v.size() == N, kWhat, name, " has ", v.size(), " entries; expected ", N);
-  std::array<double, N> a;
-  std::copy(v.begin(), v.end(), a.begin());
-  return a;
-}
+const detail::SceneJson js{kWhat};
 
 MagSurveyGeometry survey_from(const json& o) {
   const std::string w = "survey";
-  only_keys(o, w,
+  js.only_keys(o, w,
             {"x0", "x1", "y0", "y1", "line_direction", "line_spacing_m", "sensor_offsets_m", "sensor_height_m",
              "speed_m_s", "sample_rate_hz", "turn_time_s"});
   MagSurveyGeometry g;
-  get(o, w, "x0", g.x0), get(o, w, "x1", g.x1), get(o, w, "y0", g.y0), get(o, w, "y1", g.y1);
+  js.get(o, w, "x0", g.x0), js.get(o, w, "x1", g.x1), js.get(o, w, "y0", g.y0), js.get(o, w, "y1", g.y1);
   if (o.contains("line_direction")) {
     const auto& d = o["line_direction"];
     require(d == "north" || d == "east", kWhat, "survey.line_direction = ", d.dump(), " must be \"north\" or \"east\"");
     g.lines_along_x = d == "east";
   }
-  get(o, w, "line_spacing_m", g.line_spacing_m);
-  if (o.contains("sensor_offsets_m")) g.sensor_offsets_m = numbers(o["sensor_offsets_m"], "survey.sensor_offsets_m");
-  get(o, w, "sensor_height_m", g.sensor_height_m);
-  get(o, w, "speed_m_s", g.speed_m_s);
-  get(o, w, "sample_rate_hz", g.sample_rate_hz);
-  get(o, w, "turn_time_s", g.turn_time_s);
+  js.get(o, w, "line_spacing_m", g.line_spacing_m);
+  if (o.contains("sensor_offsets_m")) g.sensor_offsets_m = js.numbers(o["sensor_offsets_m"], "survey.sensor_offsets_m");
+  js.get(o, w, "sensor_height_m", g.sensor_height_m);
+  js.get(o, w, "speed_m_s", g.speed_m_s);
+  js.get(o, w, "sample_rate_hz", g.sample_rate_hz);
+  js.get(o, w, "turn_time_s", g.turn_time_s);
   return g;
 }
 
 MagClass class_from(const json& o, const std::string& w, MagClass c) {
-  only_keys(o, w, {"moment_min", "moment_max", "remanent_fraction", "depth_min", "depth_max", "size_m", "thickness_m"});
-  get(o, w, "moment_min", c.moment_min), get(o, w, "moment_max", c.moment_max);
-  get(o, w, "remanent_fraction", c.remanent_fraction);
-  get(o, w, "depth_min", c.depth_min), get(o, w, "depth_max", c.depth_max);
-  get(o, w, "size_m", c.size_m), get(o, w, "thickness_m", c.thickness_m);
+  js.only_keys(o, w, {"moment_min", "moment_max", "remanent_fraction", "depth_min", "depth_max", "size_m", "thickness_m"});
+  js.get(o, w, "moment_min", c.moment_min), js.get(o, w, "moment_max", c.moment_max);
+  js.get(o, w, "remanent_fraction", c.remanent_fraction);
+  js.get(o, w, "depth_min", c.depth_min), js.get(o, w, "depth_max", c.depth_max);
+  js.get(o, w, "size_m", c.size_m), js.get(o, w, "thickness_m", c.thickness_m);
   return c;
 }
 
 MagObject object_from(const json& o, const std::string& w) {
-  only_keys(o, w, {"type", "x", "y", "depth", "moment"});
+  js.only_keys(o, w, {"type", "x", "y", "depth", "moment"});
   for (const char* k : {"type", "x", "y", "depth"}) require(o.contains(k), kWhat, w, " needs \"", k, "\"");
   MagObject r;
   require(o["type"].is_string(), kWhat, w, ".type = ", o["type"].dump(), " must be a string");
   r.type = o["type"].get<std::string>();
   class_index(r.type, w + ".type");
-  get(o, w, "x", r.x), get(o, w, "y", r.y), get(o, w, "depth", r.depth);
+  js.get(o, w, "x", r.x), js.get(o, w, "y", r.y), js.get(o, w, "depth", r.depth);
   if (o.contains("moment")) {
     if (o["moment"].is_array())
-      r.moment = fixed<3>(o["moment"], w + ".moment");
+      r.moment = js.fixed<3>(o["moment"], w + ".moment");
     else
-      r.moment_am2 = number(o["moment"], w + ".moment");
+      r.moment_am2 = js.number(o["moment"], w + ".moment");
   }
   return r;
 }
 
 MagNuisances nuisances_from(const json& o) {
   const std::string w = "nuisances";
-  only_keys(o, w,
+  js.only_keys(o, w,
             {"diurnal_nt", "diurnal_time_scale_s", "base_rate_hz", "base_noise_nt", "heading_nt", "lag_s", "noise_nt",
              "gps_jitter_m", "soil_nt", "soil_correlation_m", "gradient_nt_m"});
   MagNuisances n;
-  get(o, w, "diurnal_nt", n.diurnal_nt), get(o, w, "diurnal_time_scale_s", n.diurnal_time_scale_s);
-  get(o, w, "base_rate_hz", n.base_rate_hz), get(o, w, "base_noise_nt", n.base_noise_nt);
+  js.get(o, w, "diurnal_nt", n.diurnal_nt), js.get(o, w, "diurnal_time_scale_s", n.diurnal_time_scale_s);
+  js.get(o, w, "base_rate_hz", n.base_rate_hz), js.get(o, w, "base_noise_nt", n.base_noise_nt);
   if (o.contains("heading_nt")) {
     const auto& h = o["heading_nt"];
-    n.heading_nt = h.is_array() ? numbers(h, "nuisances.heading_nt") : std::vector{number(h, "nuisances.heading_nt")};
+    n.heading_nt = h.is_array() ? js.numbers(h, "nuisances.heading_nt") : std::vector{js.number(h, "nuisances.heading_nt")};
   }
-  get(o, w, "lag_s", n.lag_s), get(o, w, "noise_nt", n.noise_nt), get(o, w, "gps_jitter_m", n.gps_jitter_m);
-  get(o, w, "soil_nt", n.soil_nt), get(o, w, "soil_correlation_m", n.soil_correlation_m);
-  if (o.contains("gradient_nt_m")) n.gradient_nt_m = fixed<2>(o["gradient_nt_m"], "nuisances.gradient_nt_m");
+  js.get(o, w, "lag_s", n.lag_s), js.get(o, w, "noise_nt", n.noise_nt), js.get(o, w, "gps_jitter_m", n.gps_jitter_m);
+  js.get(o, w, "soil_nt", n.soil_nt), js.get(o, w, "soil_correlation_m", n.soil_correlation_m);
+  if (o.contains("gradient_nt_m")) n.gradient_nt_m = js.fixed<2>(o["gradient_nt_m"], "nuisances.gradient_nt_m");
   return n;
 }
 
@@ -179,34 +130,6 @@ Lines lines_of(const MagSurveyGeometry& g) {
   l.duration_s = double(l.samples - 1) / g.sample_rate_hz;
   return l;
 }
-
-/// Stationary smooth random function: A sqrt(2/M) sum_m cos(k_m . r + phi_m), k_m ~ N(0, I / L^2),
-/// phi_m ~ U[0, 2 pi): a Gaussian random field (as M grows) of variance A^2 and covariance
-/// A^2 exp(-|d|^2 / (2 L^2)) (random Fourier features). D = 1 (time) or 2 (ground).
-template <int D>
-struct FourierField {
-  std::vector<std::array<double, D + 1>> modes;  // k_1..k_D, phase
-  double amplitude = 0;
-
-  FourierField(double rms, double length, int count, Rng rng) : amplitude(rms * std::sqrt(2.0 / count)) {
-    if (rms == 0) return;
-    modes.resize(std::size_t(count));
-    for (auto& m : modes) {
-      for (int d = 0; d < D; ++d) m[std::size_t(d)] = rng.normal() / length;
-      m[D] = rng.uniform(0, 2 * std::numbers::pi);
-    }
-  }
-  double operator()(double a, double b = 0) const {
-    double s = 0;
-    for (const auto& m : modes) {
-      if constexpr (D == 1)
-        s += std::cos(m[0] * a + m[1]);
-      else
-        s += std::cos(m[0] * a + m[1] * b + m[2]);
-    }
-    return amplitude * s;
-  }
-};
 
 std::array<double, 3> random_unit(Rng& rng) {
   for (;;) {
@@ -269,91 +192,91 @@ std::array<MagClass, kMagClassCount> default_mag_classes() {
 
 void MagScene::validate() const {
   const auto& g = survey;
-  in_range(g.x0, -1e7, 1e7, "survey.x0");
-  in_range(g.y0, -1e7, 1e7, "survey.y0");
-  in_range(g.x1, g.x0 + 0.5, g.x0 + 5000, "survey.x1");
-  in_range(g.y1, g.y0 + 0.5, g.y0 + 5000, "survey.y1");
-  in_range(g.line_spacing_m, 0.05, 10, "survey.line_spacing_m");
+  js.in_range(g.x0, -1e7, 1e7, "survey.x0");
+  js.in_range(g.y0, -1e7, 1e7, "survey.y0");
+  js.in_range(g.x1, g.x0 + 0.5, g.x0 + 5000, "survey.x1");
+  js.in_range(g.y1, g.y0 + 0.5, g.y0 + 5000, "survey.y1");
+  js.in_range(g.line_spacing_m, 0.05, 10, "survey.line_spacing_m");
   require(!g.sensor_offsets_m.empty() && g.sensor_offsets_m.size() <= 64, kWhat, "survey.sensor_offsets_m has ",
           g.sensor_offsets_m.size(), " sensors; expected 1 to 64");
   for (std::size_t s = 0; s < g.sensor_offsets_m.size(); ++s)
-    in_range(g.sensor_offsets_m[s], -5, 5, detail::concat("survey.sensor_offsets_m[", s, "]"));
-  in_range(g.sensor_height_m, 0.05, 5, "survey.sensor_height_m");
-  in_range(g.speed_m_s, 0.05, 20, "survey.speed_m_s");
-  in_range(g.sample_rate_hz, 0.5, 1000, "survey.sample_rate_hz");
-  in_range(g.turn_time_s, 0, 600, "survey.turn_time_s");
+    js.in_range(g.sensor_offsets_m[s], -5, 5, detail::concat("survey.sensor_offsets_m[", s, "]"));
+  js.in_range(g.sensor_height_m, 0.05, 5, "survey.sensor_height_m");
+  js.in_range(g.speed_m_s, 0.05, 20, "survey.speed_m_s");
+  js.in_range(g.sample_rate_hz, 0.5, 1000, "survey.sample_rate_hz");
+  js.in_range(g.turn_time_s, 0, 600, "survey.turn_time_s");
   const Lines l = lines_of(g);
   require(double(l.count) * double(l.samples) * double(l.sensors) <= double(kMaxReadings), kWhat, "the survey has ",
           l.count, " lines x ", l.samples, " samples x ", l.sensors, " sensors; at most ", kMaxReadings,
           " readings are allowed");
 
-  in_range(earth_field.total_nt, 20000, 70000, "earth_field.total_nt");
-  in_range(earth_field.inclination_deg, -90, 90, "earth_field.inclination_deg");
-  in_range(earth_field.declination_deg, -180, 180, "earth_field.declination_deg");
+  js.in_range(earth_field.total_nt, 20000, 70000, "earth_field.total_nt");
+  js.in_range(earth_field.inclination_deg, -90, 90, "earth_field.inclination_deg");
+  js.in_range(earth_field.declination_deg, -180, 180, "earth_field.declination_deg");
 
   for (std::size_t c = 0; c < kMagClassCount; ++c) {
     const MagClass& k = classes[c];
     const std::string w = "classes." + std::string(kMagClasses[c]) + ".";
-    in_range(k.moment_min, 1e-9, 1e3, w + "moment_min");
-    in_range(k.moment_max, k.moment_min, 1e3, w + "moment_max");
-    in_range(k.remanent_fraction, 0, 1, w + "remanent_fraction");
-    in_range(k.depth_min, 0, 10, w + "depth_min");
-    in_range(k.depth_max, k.depth_min, 10, w + "depth_max");
-    in_range(k.size_m, 1e-3, 10, w + "size_m");
-    in_range(k.thickness_m, 1e-3, k.size_m, w + "thickness_m");
+    js.in_range(k.moment_min, 1e-9, 1e3, w + "moment_min");
+    js.in_range(k.moment_max, k.moment_min, 1e3, w + "moment_max");
+    js.in_range(k.remanent_fraction, 0, 1, w + "remanent_fraction");
+    js.in_range(k.depth_min, 0, 10, w + "depth_min");
+    js.in_range(k.depth_max, k.depth_min, 10, w + "depth_max");
+    js.in_range(k.size_m, 1e-3, 10, w + "size_m");
+    js.in_range(k.thickness_m, 1e-3, k.size_m, w + "thickness_m");
   }
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const MagObject& o = objects[i];
     const std::string w = detail::concat("objects[", i, "].");
     class_index(o.type, w + "type");
-    in_range(o.x, g.x0, g.x1, w + "x");
-    in_range(o.y, g.y0, g.y1, w + "y");
-    in_range(o.depth, 0, 10, w + "depth");
-    in_range(o.moment_am2, 0, 1e3, w + "moment");
+    js.in_range(o.x, g.x0, g.x1, w + "x");
+    js.in_range(o.y, g.y0, g.y1, w + "y");
+    js.in_range(o.depth, 0, 10, w + "depth");
+    js.in_range(o.moment_am2, 0, 1e3, w + "moment");
     if (o.moment) {
       for (int c = 0; c < 3; ++c)
-        in_range((*o.moment)[std::size_t(c)], -1e3, 1e3, detail::concat(w, "moment[", c, "]"));
+        js.in_range((*o.moment)[std::size_t(c)], -1e3, 1e3, detail::concat(w, "moment[", c, "]"));
     }
   }
   for (std::size_t c = 0; c < kMagClassCount; ++c)
-    in_range(double(random.counts[c]), 0, double(kMaxRandom), "random." + std::string(kMagClasses[c]));
-  in_range(random.min_spacing_m, 0, 100, "random.min_spacing_m");
+    js.in_range(double(random.counts[c]), 0, double(kMaxRandom), "random." + std::string(kMagClasses[c]));
+  js.in_range(random.min_spacing_m, 0, 100, "random.min_spacing_m");
 
   const auto& n = nuisances;
-  in_range(n.diurnal_nt, 0, 1000, "nuisances.diurnal_nt");
-  in_range(n.diurnal_time_scale_s, 10, 1e6, "nuisances.diurnal_time_scale_s");
-  in_range(n.base_rate_hz, 0.01, 100, "nuisances.base_rate_hz");
-  in_range(n.base_noise_nt, 0, 100, "nuisances.base_noise_nt");
+  js.in_range(n.diurnal_nt, 0, 1000, "nuisances.diurnal_nt");
+  js.in_range(n.diurnal_time_scale_s, 10, 1e6, "nuisances.diurnal_time_scale_s");
+  js.in_range(n.base_rate_hz, 0.01, 100, "nuisances.base_rate_hz");
+  js.in_range(n.base_noise_nt, 0, 100, "nuisances.base_noise_nt");
   require(n.heading_nt.size() == 1 || n.heading_nt.size() == g.sensor_offsets_m.size(), kWhat,
           "nuisances.heading_nt has ", n.heading_nt.size(), " entries; expected 1 or one per sensor (",
           g.sensor_offsets_m.size(), ")");
   for (std::size_t s = 0; s < n.heading_nt.size(); ++s)
-    in_range(n.heading_nt[s], -100, 100, detail::concat("nuisances.heading_nt[", s, "]"));
-  in_range(n.lag_s, 0, 2, "nuisances.lag_s");
-  in_range(n.noise_nt, 0, 100, "nuisances.noise_nt");
-  in_range(n.gps_jitter_m, 0, 10, "nuisances.gps_jitter_m");
-  in_range(n.soil_nt, 0, 1000, "nuisances.soil_nt");
-  in_range(n.soil_correlation_m, 0.01, 100, "nuisances.soil_correlation_m");
-  in_range(n.gradient_nt_m[0], -100, 100, "nuisances.gradient_nt_m[0]");
-  in_range(n.gradient_nt_m[1], -100, 100, "nuisances.gradient_nt_m[1]");
+    js.in_range(n.heading_nt[s], -100, 100, detail::concat("nuisances.heading_nt[", s, "]"));
+  js.in_range(n.lag_s, 0, 2, "nuisances.lag_s");
+  js.in_range(n.noise_nt, 0, 100, "nuisances.noise_nt");
+  js.in_range(n.gps_jitter_m, 0, 10, "nuisances.gps_jitter_m");
+  js.in_range(n.soil_nt, 0, 1000, "nuisances.soil_nt");
+  js.in_range(n.soil_correlation_m, 0.01, 100, "nuisances.soil_correlation_m");
+  js.in_range(n.gradient_nt_m[0], -100, 100, "nuisances.gradient_nt_m[0]");
+  js.in_range(n.gradient_nt_m[1], -100, 100, "nuisances.gradient_nt_m[1]");
 }
 
 MagScene mag_scene_from_json(std::string_view text) {
   const auto j = json::parse(text, nullptr, false);
   require(!j.is_discarded(), kWhat, "not valid JSON");
-  only_keys(j, "", {"survey", "earth_field", "classes", "objects", "random", "nuisances"});
+  js.only_keys(j, "", {"survey", "earth_field", "classes", "objects", "random", "nuisances"});
   MagScene s;
   if (j.contains("survey")) s.survey = survey_from(j["survey"]);
   if (j.contains("earth_field")) {
     const auto& e = j["earth_field"];
-    only_keys(e, "earth_field", {"total_nt", "inclination_deg", "declination_deg"});
-    get(e, "earth_field", "total_nt", s.earth_field.total_nt);
-    get(e, "earth_field", "inclination_deg", s.earth_field.inclination_deg);
-    get(e, "earth_field", "declination_deg", s.earth_field.declination_deg);
+    js.only_keys(e, "earth_field", {"total_nt", "inclination_deg", "declination_deg"});
+    js.get(e, "earth_field", "total_nt", s.earth_field.total_nt);
+    js.get(e, "earth_field", "inclination_deg", s.earth_field.inclination_deg);
+    js.get(e, "earth_field", "declination_deg", s.earth_field.declination_deg);
   }
   if (j.contains("classes")) {
     const auto& c = j["classes"];
-    only_keys(c, "classes", std::vector<std::string_view>(kMagClasses.begin(), kMagClasses.end()));
+    js.only_keys(c, "classes", std::vector<std::string_view>(kMagClasses.begin(), kMagClasses.end()));
     for (std::size_t k = 0; k < kMagClassCount; ++k) {
       const std::string name(kMagClasses[k]);
       if (c.contains(name)) s.classes[k] = class_from(c[name], "classes." + name, s.classes[k]);
@@ -366,10 +289,10 @@ MagScene mag_scene_from_json(std::string_view text) {
   }
   if (j.contains("random")) {
     const auto& r = j["random"];
-    only_keys(r, "random", {"at_mine", "mortar", "shell", "ap_mine", "fragment", "min_spacing_m"});
+    js.only_keys(r, "random", {"at_mine", "mortar", "shell", "ap_mine", "fragment", "min_spacing_m"});
     for (std::size_t k = 0; k < kMagClassCount; ++k)
-      get(r, "random", std::string(kMagClasses[k]).c_str(), s.random.counts[k]);
-    get(r, "random", "min_spacing_m", s.random.min_spacing_m);
+      js.get(r, "random", std::string(kMagClasses[k]).c_str(), s.random.counts[k]);
+    js.get(r, "random", "min_spacing_m", s.random.min_spacing_m);
   }
   if (j.contains("nuisances")) s.nuisances = nuisances_from(j["nuisances"]);
   s.validate();
@@ -466,8 +389,8 @@ MagSurvey simulate_mag(const MagScene& scene, std::uint64_t seed, int threads) {
                   &r.diurnal_nt, &r.heading_nt, &r.soil_nt, &r.gradient_nt})
     v->resize(n);
   r.line.resize(n), r.direction.resize(n), r.sensor.resize(n);
-  const FourierField<1> diurnal(nu.diurnal_nt, nu.diurnal_time_scale_s, kDiurnalModes, Rng(seed, stream(kDiurnal)));
-  const FourierField<2> soil(nu.soil_nt, nu.soil_correlation_m, kSoilModes, Rng(seed, stream(kSoil)));
+  const detail::FourierField<1> diurnal(nu.diurnal_nt, nu.diurnal_time_scale_s, kDiurnalModes, Rng(seed, stream(kDiurnal)));
+  const detail::FourierField<2> soil(nu.soil_nt, nu.soil_correlation_m, kSoilModes, Rng(seed, stream(kSoil)));
   const double xc = (g.x0 + g.x1) / 2, yc = (g.y0 + g.y1) / 2, f0 = sc.earth_field.total_nt;
   parallel_for(
       l.count, threads,
