@@ -156,6 +156,7 @@ namespace sapper::python {
 void bind_sim_gpr(py::module_& m);  // sim_gpr.cpp
 void bind_sim_mag(py::module_& m);  // sim_mag.cpp
 void bind_eval(py::module_& m);     // eval.cpp
+void bind_io(py::module_& m);       // io.cpp
 }  // namespace sapper::python
 
 PYBIND11_MODULE(_core, m) {
@@ -163,6 +164,7 @@ PYBIND11_MODULE(_core, m) {
   // the last registered translator is tried first: the derived class goes last
   py::register_exception<Error>(m, "SapperError", PyExc_RuntimeError);
   py::register_exception<ValueError>(m, "SapperValueError", PyExc_ValueError);
+  py::register_exception<FormatError>(m, "SapperFormatError", PyExc_ValueError);
   auto f32 = m.def_submodule("f32"), f64 = m.def_submodule("f64");
   bind<float>(f32);
   bind<double>(f64);
@@ -182,4 +184,5 @@ PYBIND11_MODULE(_core, m) {
   python::bind_sim_gpr(m);
   python::bind_sim_mag(m);
   python::bind_eval(m);
+  python::bind_io(m);
 }

@@ -1,0 +1,3 @@
+// sapper::io umbrella header: instrument file formats.
+#pragma once
+#include "sapper/io/gpr_file.hpp"

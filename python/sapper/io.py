@@ -1,0 +1,125 @@
+"""Instrument files: read GPR files (GSSI DZT, Sensors & Software DT1 + HD, MALA
+RD3/RD7 + RAD) into numpy B-scans with their metadata, and write DZT.
+
+Readers check every size and offset against the file: a truncated or malformed
+file raises ``ValueError`` naming the file, the field and the byte offset.
+Format details and traps: ``docs/io.md``.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["Channel", "GprData", "read", "write_dzt"]
+
+
+@dataclass
+class Channel:
+    """One channel of a GPR file.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        ``(n_samples, n_traces)``, Fortran order (goes into :mod:`sapper.gpr`
+        without a copy); the file's sample values, unscaled.
+    dt_ns : float
+        Sample interval, ns.
+    time_zero_ns : float
+        Time zero after sample 0 as the file gives it, ns (0 when it does not).
+    position_m : numpy.ndarray or None
+        Distance along the line of each trace, m.
+    xyz : numpy.ndarray or None
+        ``(n_traces, 3)`` coordinates, m, when the file has them.
+    antenna_mhz : float
+        Antenna centre frequency, MHz (NaN when unknown).
+    """
+
+    data: np.ndarray
+    dt_ns: float
+    time_zero_ns: float
+    position_m: np.ndarray | None
+    xyz: np.ndarray | None
+    antenna_mhz: float
+
+
+@dataclass
+class GprData:
+    """A GPR file as read: its channels, user marks and raw header fields."""
+
+    path: str
+    format: str
+    channels: list[Channel]
+    marks: list[int] = field(default_factory=list)
+    header: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data(self) -> np.ndarray:
+        """The first channel's B-scan."""
+        return self.channels[0].data
+
+    @property
+    def dt_ns(self) -> float:
+        return self.channels[0].dt_ns
+
+    @property
+    def time_zero_ns(self) -> float:
+        return self.channels[0].time_zero_ns
+
+
+def read(path, *, dtype=np.float32) -> GprData:
+    """Read a GPR file, choosing the reader from the extension and the content.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.DZT``; ``.DT1`` (with its ``.HD``); ``.rd3``/``.rd7`` (with ``.rad``).
+    dtype : {numpy.float32, numpy.float64}
+        Sample type of the returned arrays (float64 holds 32-bit samples exactly).
+
+    Returns
+    -------
+    GprData
+
+    Raises
+    ------
+    ValueError
+        Malformed or truncated file, naming the file, the field and the byte offset.
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, not {dtype}")
+    fn = _core.io.read_gpr_f32 if dtype == np.float32 else _core.io.read_gpr_f64
+    r = fn(os.fspath(path))
+    channels = [Channel(c["data"], c["dt_ns"], c["time_zero_ns"], c["position_m"], c["xyz"], c["antenna_mhz"])
+                for c in r["channels"]]
+    return GprData(r["path"], r["format"], channels, list(r["marks"]), dict(r["header"]))
+
+
+def write_dzt(path, data, dt_ns, *, time_zero_ns=0.0, antenna_mhz=math.nan, position_m=None, bits=16) -> None:
+    """Write a one-channel GSSI DZT file that :func:`read` reads back.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    data : array_like, shape (n_samples, n_traces)
+        Sample values; they must fit the chosen sample format (16-bit: 0..65535
+        after the +32768 offset of unsigned GSSI data, i.e. -32768..32767;
+        32-bit: signed integers) and be integral.
+    dt_ns : float
+        Sample interval, ns.
+    time_zero_ns : float, default 0
+    antenna_mhz : float, optional
+    position_m : array_like, optional
+        Trace positions, m; uniform spacing is stored as traces per metre.
+    bits : {16, 32}
+    """
+    a = np.asfortranarray(np.asarray(data, dtype=np.float64))
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"data has shape {a.shape}; expected a non-empty (n_samples, n_traces) array")
+    pos = [] if position_m is None else [float(p) for p in np.asarray(position_m, dtype=np.float64).ravel()]
+    _core.io.write_dzt(os.fspath(path), a, float(dt_ns), float(time_zero_ns), float(antenna_mhz), pos, int(bits))

@@ -1,0 +1,67 @@
+// Private to src/io: a file's bytes with bounds-checked reads whose errors name the file, the
+// field and the byte offset (never a read past the end, never an allocation a header asks for
+// without checking it against the file's size).
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sapper/core/error.hpp"
+
+namespace sapper::io::detail {
+
+class Bytes {
+ public:
+  /// Reads the whole file; FormatError if it cannot be opened or read.
+  explicit Bytes(std::string path);
+  const std::string& path() const { return path_; }
+  std::size_t size() const { return b_.size(); }
+  const std::uint8_t* data() const { return b_.data(); }
+
+  [[noreturn]] void fail(std::size_t offset, std::string_view field, std::string_view what) const {
+    throw FormatError(sapper::detail::concat(path_, ": ", field, " at byte ", offset, ": ", what));
+  }
+  /// Throws unless [offset, offset + n) lies in the file (overflow-safe).
+  void need(std::size_t offset, std::size_t n, std::string_view field) const {
+    if (offset > b_.size() || n > b_.size() - offset)
+      fail(offset, field, sapper::detail::concat("needs ", n, " bytes but the file has ", b_.size(), " (truncated?)"));
+  }
+  template <class U>
+  U le(std::size_t offset, std::string_view field) const { return get<U>(offset, field, std::endian::little); }
+  template <class U>
+  U be(std::size_t offset, std::string_view field) const { return get<U>(offset, field, std::endian::big); }
+  /// n bytes as text, cut at the first NUL.
+  std::string text(std::size_t offset, std::size_t n, std::string_view field) const {
+    need(offset, n, field);
+    std::string s(reinterpret_cast<const char*>(b_.data() + offset), n);
+    return s.substr(0, s.find('\0'));
+  }
+
+ private:
+  template <class U>
+  U get(std::size_t offset, std::string_view field, std::endian order) const {
+    need(offset, sizeof(U), field);
+    unsigned char raw[sizeof(U)];
+    std::memcpy(raw, b_.data() + offset, sizeof(U));
+    if (order != std::endian::native)
+      for (std::size_t i = 0; i < sizeof(U) / 2; ++i) std::swap(raw[i], raw[sizeof(U) - 1 - i]);
+    U v;
+    std::memcpy(&v, raw, sizeof(U));
+    return v;
+  }
+  std::string path_;
+  std::vector<std::uint8_t> b_;
+};
+
+/// A text file (a header) of at most max_bytes; FormatError if missing or larger.
+std::string read_text(const std::string& path, std::size_t max_bytes = 1 << 20);
+
+/// The path with its extension replaced, trying the given spellings (e.g. ".HD", ".hd") in
+/// turn; the first that exists, or "" when none does.
+std::string sibling(const std::string& path, const std::vector<std::string>& extensions);
+
+}  // namespace sapper::io::detail
