@@ -86,7 +86,6 @@ GprObject resolve(GprObject o, std::uint64_t seed, std::uint64_t index) {
   if (o.permittivity <= 0)
     o.permittivity = k.type == "rock" ? r.uniform(4.0, k.permittivity)
                      : k.type == "root" ? r.uniform(12.0, k.permittivity) : k.permittivity;
-  if (k.type == "root" && o.angle_deg == 0) o.angle_deg = r.uniform(0, 180);
   return o;
 }
 
@@ -374,6 +373,7 @@ GprLane<T> simulate_gpr(const GprScene& scene_in, std::uint64_t seed, bool with_
         GprObject o;
         o.type = groups[gi].second[std::size_t(r.uniform() * double(groups[gi].second.size()))];
         o.depth = r.uniform(0.01, max_depth[gi]);
+        if (!kind_of(o.type).disc) o.angle_deg = r.uniform(0, 180);  // PMA-1, roots: any orientation
         for (int tries = 0;; ++tries) {
           require(tries < 10000, "GPR scene: cannot place ", groups[gi].first, " random objects ", rs.min_spacing_m,
                   " m apart in this lane");
