@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["Channel", "GprData", "read", "write_dzt"]
+__all__ = ["Channel", "GprData", "read", "write_dzt", "parse_nmea", "to_utm", "from_utm", "to_local"]
 
 
 @dataclass
@@ -123,3 +123,57 @@ def write_dzt(path, data, dt_ns, *, time_zero_ns=0.0, antenna_mhz=math.nan, posi
         raise ValueError(f"data has shape {a.shape}; expected a non-empty (n_samples, n_traces) array")
     pos = [] if position_m is None else [float(p) for p in np.asarray(position_m, dtype=np.float64).ravel()]
     _core.io.write_dzt(os.fspath(path), a, float(dt_ns), float(time_zero_ns), float(antenna_mhz), pos, int(bits))
+
+
+def parse_nmea(sentence: str) -> dict | None:
+    """Parse one NMEA 0183 GGA or RMC sentence (any talker: GP, GN, GL, ...).
+
+    Returns
+    -------
+    dict or None
+        ``type`` ("GGA"/"RMC"), ``time_s`` (UTC seconds of the day), ``lat_deg``,
+        ``lon_deg``, ``altitude_m``, ``geoid_m``, ``quality``, ``satellites``,
+        ``hdop``, ``valid``, ``speed_m_s``, ``course_deg``, ``date_ddmmyy``
+        (NaN / -1 where the sentence has no such field); None for other
+        sentence types.
+
+    Raises
+    ------
+    ValueError
+        A malformed GGA/RMC (naming the field) or a wrong checksum.
+    """
+    return _core.io.parse_nmea(str(sentence))
+
+
+def to_utm(lat_deg, lon_deg, zone: int = 0):
+    """WGS84 latitude/longitude (deg) to UTM (m).
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : float or array_like
+    zone : int, default 0
+        1..60; 0 takes the standard zone of the first point, used for all
+        points (a survey stays in one frame).
+
+    Returns
+    -------
+    easting_m, northing_m : numpy.ndarray
+    zone : int
+    north : numpy.ndarray of bool
+        False where the false northing of 10,000 km was added.
+    """
+    e, n, z, north = _core.io.to_utm(np.ravel(lat_deg), np.ravel(lon_deg), int(zone))
+    return e, n, z, north.astype(bool)
+
+
+def from_utm(easting_m, northing_m, zone: int, north: bool = True):
+    """UTM (m) to WGS84 latitude/longitude (deg); returns ``(lat_deg, lon_deg)`` arrays."""
+    return _core.io.from_utm(np.ravel(easting_m), np.ravel(northing_m), int(zone), bool(north))
+
+
+def to_local(lat_deg, lon_deg, h_m, lat0_deg, lon0_deg, h0_m=0.0):
+    """East, north, up (m) in the tangent plane at ``(lat0, lon0, h0)``
+    (exact, through earth-centred coordinates; heights above the ellipsoid).
+    Returns ``(east_m, north_m, up_m)`` arrays."""
+    return _core.io.to_local(np.ravel(lat_deg), np.ravel(lon_deg), np.ravel(h_m), float(lat0_deg),
+                             float(lon0_deg), float(h0_m))

@@ -48,10 +48,68 @@ py::dict read(const std::string& path) {
   return to_dict(std::move(f));
 }
 
+using Vec = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+/// Applies f to every element of equally long 1-D arrays (scalars broadcast), returning k arrays.
+template <std::size_t K, class F>
+std::array<py::array_t<double>, K> map_points(std::initializer_list<Vec> in, F f) {
+  py::ssize_t n = 1;
+  for (const auto& a : in) n = std::max<py::ssize_t>(n, a.size());
+  for (const auto& a : in)
+    if (a.size() != 1 && a.size() != n) throw ValueError("coordinate arrays must have equal lengths");
+  std::array<py::array_t<double>, K> out;
+  for (auto& o : out) o = py::array_t<double>(n);
+  std::vector<const double*> src;
+  std::vector<bool> scalar;
+  for (const auto& a : in) src.push_back(a.data()), scalar.push_back(a.size() == 1);
+  std::array<double*, K> dst;
+  for (std::size_t k = 0; k < K; ++k) dst[k] = out[k].mutable_data();
+  std::vector<double> args(src.size());
+  for (py::ssize_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < src.size(); ++j) args[j] = src[j][scalar[j] ? 0 : i];
+    const auto r = f(args);
+    for (std::size_t k = 0; k < K; ++k) dst[k][i] = r[k];
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_io(py::module_& m) {
   auto io = m.def_submodule("io");
+  io.def("parse_nmea", [](const std::string& s) -> py::object {
+    const auto f = io::parse_nmea(s);
+    if (!f) return py::none();
+    py::dict d;
+    d["type"] = f->type == 'G' ? "GGA" : "RMC";
+    d["time_s"] = f->time_s, d["lat_deg"] = f->lat_deg, d["lon_deg"] = f->lon_deg;
+    d["altitude_m"] = f->altitude_m, d["geoid_m"] = f->geoid_m, d["quality"] = f->quality;
+    d["satellites"] = f->satellites, d["hdop"] = f->hdop, d["valid"] = f->valid;
+    d["speed_m_s"] = f->speed_m_s, d["course_deg"] = f->course_deg, d["date_ddmmyy"] = f->date_ddmmyy;
+    return d;
+  });
+  io.def("to_utm", [](Vec lat, Vec lon, int zone) {
+    if (zone == 0 && lon.size() > 0) zone = io::to_utm(lat.data()[0], lon.data()[0]).zone;  // one zone for all
+    auto r = map_points<3>({lat, lon}, [&](const std::vector<double>& a) {
+      const auto u = io::to_utm(a[0], a[1], zone);
+      return std::array<double, 3>{u.easting_m, u.northing_m, u.north ? 1.0 : 0.0};
+    });
+    return py::make_tuple(r[0], r[1], zone, r[2]);
+  });
+  io.def("from_utm", [](Vec e, Vec n, int zone, bool north) {
+    auto r = map_points<2>({e, n}, [&](const std::vector<double>& a) {
+      const auto p = io::from_utm({a[0], a[1], zone, north});
+      return std::array<double, 2>{p.lat_deg, p.lon_deg};
+    });
+    return py::make_tuple(r[0], r[1]);
+  });
+  io.def("to_local", [](Vec lat, Vec lon, Vec h, double lat0, double lon0, double h0) {
+    auto r = map_points<3>({lat, lon, h}, [&](const std::vector<double>& a) {
+      const auto p = io::to_local(a[0], a[1], a[2], lat0, lon0, h0);
+      return std::array<double, 3>{p.east_m, p.north_m, p.up_m};
+    });
+    return py::make_tuple(r[0], r[1], r[2]);
+  });
   io.def("read_gpr_f32", &read<float>);
   io.def("read_gpr_f64", &read<double>);
   io.def("write_dzt", [](const std::string& path, Arr<double> data, double dt_ns, double time_zero_ns,
