@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,16 +20,16 @@ class Bytes {
   /// Reads the whole file; FormatError if it cannot be opened or read.
   explicit Bytes(std::string path);
   const std::string& path() const { return path_; }
-  std::size_t size() const { return b_.size(); }
-  const std::uint8_t* data() const { return b_.data(); }
+  std::size_t size() const { return n_; }
+  const std::uint8_t* data() const { return b_.get(); }
 
   [[noreturn]] void fail(std::size_t offset, std::string_view field, std::string_view what) const {
     throw FormatError(sapper::detail::concat(path_, ": ", field, " at byte ", offset, ": ", what));
   }
   /// Throws unless [offset, offset + n) lies in the file (overflow-safe).
   void need(std::size_t offset, std::size_t n, std::string_view field) const {
-    if (offset > b_.size() || n > b_.size() - offset)
-      fail(offset, field, sapper::detail::concat("needs ", n, " bytes but the file has ", b_.size(), " (truncated?)"));
+    if (offset > n_ || n > n_ - offset)
+      fail(offset, field, sapper::detail::concat("needs ", n, " bytes but the file has ", n_, " (truncated?)"));
   }
   template <class U>
   U le(std::size_t offset, std::string_view field) const { return get<U>(offset, field, std::endian::little); }
@@ -37,7 +38,7 @@ class Bytes {
   /// n bytes as text, cut at the first NUL.
   std::string text(std::size_t offset, std::size_t n, std::string_view field) const {
     need(offset, n, field);
-    std::string s(reinterpret_cast<const char*>(b_.data() + offset), n);
+    std::string s(reinterpret_cast<const char*>(data() + offset), n);
     return s.substr(0, s.find('\0'));
   }
 
@@ -46,7 +47,7 @@ class Bytes {
   U get(std::size_t offset, std::string_view field, std::endian order) const {
     need(offset, sizeof(U), field);
     unsigned char raw[sizeof(U)];
-    std::memcpy(raw, b_.data() + offset, sizeof(U));
+    std::memcpy(raw, data() + offset, sizeof(U));
     if (order != std::endian::native)
       for (std::size_t i = 0; i < sizeof(U) / 2; ++i) std::swap(raw[i], raw[sizeof(U) - 1 - i]);
     U v;
@@ -54,7 +55,8 @@ class Bytes {
     return v;
   }
   std::string path_;
-  std::vector<std::uint8_t> b_;
+  std::unique_ptr<std::uint8_t[]> b_;  // not zero-filled: the read fills it
+  std::size_t n_ = 0;
 };
 
 /// A text file (a header) of at most max_bytes; FormatError if missing or larger.

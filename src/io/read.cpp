@@ -15,9 +15,10 @@ Bytes::Bytes(std::string path) : path_(std::move(path)) {
   if (!in) throw FormatError(path_ + ": cannot open the file");
   const auto n = in.tellg();
   if (n < 0) throw FormatError(path_ + ": cannot read the file's size");
-  b_.resize(std::size_t(n));
+  n_ = std::size_t(n);
+  b_.reset(new std::uint8_t[n_ ? n_ : 1]);
   in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(b_.data()), n)) throw FormatError(path_ + ": read failed");
+  if (!in.read(reinterpret_cast<char*>(b_.get()), n)) throw FormatError(path_ + ": read failed");
 }
 
 std::string read_text(const std::string& path, std::size_t max_bytes) {
