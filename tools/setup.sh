@@ -1,7 +1,7 @@
 # Sourced: installs Debian packages and a virtual environment with the Python build/test tools.
 if [ -z "${SAPPER_SKIP_APT:-}" ]; then
   export DEBIAN_FRONTEND=noninteractive
-  pkgs="build-essential cmake ninja-build ccache pkg-config git libeigen3-dev libfftw3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev python3-dev python3-venv python3-pip"
+  pkgs="build-essential cmake ninja-build ccache pkg-config git libeigen3-dev libfftw3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev clang libclang-rt-14-dev python3-dev python3-venv python3-pip"
   if ! dpkg -s $pkgs >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq $pkgs >/dev/null
   fi
