@@ -50,11 +50,11 @@ GprFile<T> read_gpr(const std::string& path) {
   if (ext == ".dzt") return read_dzt<T>(path);
   if (ext == ".dt1") return read_dt1<T>(path);
   if (ext == ".rd3" || ext == ".rd7") return read_mala<T>(path);
-  // no known extension: the content decides (DZT's tag 0x00ff / 0x01ff at byte 0)
+  // no known extension: the content decides (a DZT tag at byte 0: low byte 0xff, or 0x0n00)
   detail::Bytes head(path);
-  if (head.size() >= 2) {
+  if (head.size() >= 1024) {
     const auto tag = head.le<std::uint16_t>(0, "rh_tag");
-    if (tag == 0x00ff || tag == 0x01ff || tag == 0x02ff || tag == 0x03ff) return read_dzt<T>(path);
+    if ((tag & 0xff) == 0xff || ((tag & 0xf0ff) == 0 && tag != 0)) return read_dzt<T>(path);
   }
   throw FormatError(path + ": unknown GPR format (expected .DZT, .DT1 + .HD, .rd3/.rd7 + .rad)");
 }

@@ -390,3 +390,15 @@ TEST(DztBad, SecondChannelHeaderChecked) {
   dump(p, b, b.size());
   expect_format_error(p, "byte 1024");
 }
+
+TEST(DztDispatch, WithoutAnExtensionTheTagDecides) {
+  if (!fs::exists(kReal)) GTEST_SKIP() << kReal << " missing";
+  const auto copy = fs::temp_directory_path() / "sapper_dzt_no_extension";
+  fs::copy_file(kReal, copy, fs::copy_options::overwrite_existing);
+  const auto f = sapper::io::read_gpr<float>(copy.string());
+  EXPECT_EQ(f.format, "dzt");
+  EXPECT_EQ(f.channels.at(0).data.cols(), 1040);
+  std::ofstream(copy, std::ios::binary | std::ios::trunc) << std::string(2048, 'x');
+  EXPECT_THROW(sapper::io::read_gpr<float>(copy.string()), sapper::FormatError);
+  fs::remove(copy);
+}
