@@ -21,6 +21,25 @@ seed dt1 1 "$data/sensors-software/XLINE00.DT1"
 seed hd 2 "$data/sensors-software/XLINE00.HD"
 seed rd3 3 "$data/mala/DAT_1251_A1.rd3"
 seed rad 4 "$data/mala/DAT_1251_A1.rad"
+python3 -c '
+import struct, sys
+t = b"C 1 SAPPER FUZZ SEED".ljust(3200, b" ")
+b = bytearray(400)
+struct.pack_into(">H", b, 16, 100)       # sample interval (ps), bytes 3217-3218
+struct.pack_into(">H", b, 20, 8)         # samples per trace, bytes 3221-3222
+struct.pack_into(">h", b, 24, 3)         # format code: int16
+struct.pack_into(">Hh", b, 300, 0x0100, 1)
+tr = b""
+for k in range(2):
+    h = bytearray(240)
+    struct.pack_into(">i", h, 0, k + 1)
+    struct.pack_into(">hhii", h, 68, -100, -100, 1000 + k, 2000)
+    struct.pack_into(">HH", h, 114, 8, 100)
+    tr += bytes(h) + struct.pack(">8h", *range(8))
+sys.stdout.buffer.write(b"\x06" + t + bytes(b) + tr)' > "$seeds/segy"
+seed magarrow 7 ../shared/data/mag/magarrow/MagArrow.csv
+seed magdrone 7 ../shared/data/mag/magdrone/Magdrone.csv
+printf '\x08Format                 IAGA-2002                                    |\nDATE       TIME         DOY     ABCX      ABCY      ABCZ      ABCF   |\n2020-09-28 00:00:00.000 272     1234.56   -20.00   45000.00  99999.00\n' > "$seeds/iaga"
 printf '\x05$GNGGA,133753.000,5651.737132,N,02406.816782,E,2,12,0.79,8.366,M,23.853,M,,*7E' > "$seeds/gga"
 printf '\x05$GNRMC,133753.000,A,5651.737132,N,02406.816782,E,0.29,252.26,280920,,,D*78' > "$seeds/rmc"
 ./build/fuzz/sapper_fuzz -runs="$runs" -max_len=9000 -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \

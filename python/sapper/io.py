@@ -177,3 +177,180 @@ def to_local(lat_deg, lon_deg, h_m, lat0_deg, lon0_deg, h0_m=0.0):
     Returns ``(east_m, north_m, up_m)`` arrays."""
     return _core.io.to_local(np.ravel(lat_deg), np.ravel(lon_deg), np.ravel(h_m), float(lat0_deg),
                              float(lon0_deg), float(h0_m))
+
+
+# --- Magnetometer line data and base stations ------------------------------------------------
+
+_MAG_COLUMN_KEYS = ("time", "date", "x", "y", "lat", "lon", "altitude", "sensors", "vector_sensors", "valid",
+                    "extra", "delimiter")
+
+
+@dataclass
+class MagData:
+    """Magnetometer readings as read by :func:`read_mag`, one entry per data row.
+
+    Attributes
+    ----------
+    time_s : numpy.ndarray
+        Time, s: UTC seconds since midnight of the first row's date (MagArrow,
+        files with a date column), the logger's timestamp (MagDrone
+        ``Timestamp [ms]`` / 1000) or the file's own seconds (sapper CSV).
+    x_m, y_m : numpy.ndarray
+        Position, m: the file's x/y columns, else east/north of the tangent
+        plane at the first valid fix (height 0); NaN without a fix.
+    lat_deg, lon_deg : numpy.ndarray
+        WGS84, degrees; NaN where absent or 0/0 (no fix).
+    altitude_m : numpy.ndarray
+        m; NaN where absent (or with no fix).
+    sensors : numpy.ndarray
+        ``(n_sensors, n)`` total field, nT (fluxgate vectors: the norm).
+    valid : numpy.ndarray of uint8
+        1 where the valid column is non-zero (all 1 without one).
+    sensor_names : list of str
+    header : dict
+        Preamble ``key: value`` lines, plus ``date`` and ``origin_lat_deg`` /
+        ``origin_lon_deg`` where they apply.
+    format : str
+        ``"magarrow"``, ``"magdrone"``, ``"sapper"`` or ``"csv"``.
+    extra : dict of str to numpy.ndarray
+        Further numeric columns (simulator CSV: line, direction, sensor, z_m).
+    """
+
+    time_s: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    altitude_m: np.ndarray
+    sensors: np.ndarray
+    valid: np.ndarray
+    sensor_names: list[str]
+    header: dict[str, str] = field(default_factory=dict)
+    format: str = ""
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class BaseStationData:
+    """A base station's total field against time.
+
+    Attributes
+    ----------
+    time_s : numpy.ndarray
+        s (IAGA-2002: since midnight UTC of the first row's date).
+    field_nt : numpy.ndarray
+        Total field, nT; NaN where missing.
+    header : dict
+    """
+
+    time_s: np.ndarray
+    field_nt: np.ndarray
+    header: dict[str, str] = field(default_factory=dict)
+
+
+def read_mag(path, *, columns=None) -> MagData:
+    """Read magnetometer line data from a delimited text file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    columns : dict, optional
+        Column names by role (case-insensitive, a bracketed unit and spaces
+        ignored): ``time``, ``date``, ``x``, ``y``, ``lat``, ``lon``,
+        ``altitude``, ``valid`` (str); ``sensors`` (list of total-field
+        columns, nT); ``vector_sensors`` (list of ``[x, y, z]`` column names:
+        the sensor is the vector's norm); ``extra`` (list); ``delimiter``
+        (one character; default: detected). None: the layout is recognised
+        (Geometrics MagArrow, SENSYS MagDrone, sapper's simulator CSV).
+
+    Returns
+    -------
+    MagData
+
+    Raises
+    ------
+    ValueError
+        A malformed file, naming the file, the line and the column (a missing
+        column: its name and the available ones).
+    """
+    cols = dict(columns or {})
+    unknown = set(cols) - set(_MAG_COLUMN_KEYS)
+    if unknown:
+        raise ValueError(f"unknown column roles {sorted(unknown)}; expected some of {list(_MAG_COLUMN_KEYS)}")
+    if isinstance(cols.get("sensors"), str):
+        cols["sensors"] = [cols["sensors"]]
+    d = _core.io.read_mag(os.fspath(path), cols)
+    return MagData(**d)
+
+
+def read_base_station(path, *, time_column: str = "", field_column: str = "") -> BaseStationData:
+    """Read a base station: IAGA-2002 (recognised by its ``Format IAGA-2002``
+    line) or a delimited file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    time_column, field_column : str, optional
+        CSV only; default ``time_s`` / ``time`` and ``field_nt`` / ``F`` /
+        ``total`` (seconds or ``hh:mm:ss``; nT).
+
+    Returns
+    -------
+    BaseStationData
+        IAGA-2002: time in s since midnight UTC of the first row's date; the
+        field is F where reported, else ``sqrt(X^2+Y^2+Z^2)`` (XYZ) or
+        ``sqrt(H^2+Z^2)`` (HDZ); 99999 and 88888 are NaN.
+    """
+    p = os.fspath(path)
+    with open(p, "rb") as f:
+        head = f.read(4096)
+    if b"IAGA-2002" in head and b"Format" in head:
+        d = _core.io.read_iaga2002(p)
+    else:
+        d = _core.io.read_base_csv(p, time_column, field_column)
+    return BaseStationData(**d)
+
+
+__all__ += ["MagData", "BaseStationData", "read_mag", "read_base_station"]
+
+
+_SEGY_FORMATS = {"ibm": 1, "int32": 2, "int16": 3, "ieee": 5}
+
+
+def write_segy(path, data, dt_ns, *, xyz=None, format="ieee", byte_order="big") -> None:
+    """Write a one-channel SEG-Y rev 2 file that :func:`read` reads back (``.sgy``/``.segy``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    data : array_like, shape (n_samples, n_traces)
+        Sample values. ``"int16"``/``"int32"`` need integers in range; ``"ieee"``
+        stores float32 (exact for float32 data); ``"ibm"`` rounds to IBM single
+        precision (24-bit hex fraction).
+    dt_ns : float
+        Sample interval, ns; stored as whole picoseconds (1..65535) in the
+        microsecond field, the GPR convention :func:`read` applies.
+    xyz : array_like, shape (n_traces, 3), optional
+        Trace coordinates, m: source x/y and elevation, stored in cm (scalar -100).
+    format : {"ieee", "ibm", "int32", "int16"}
+        Sample format (codes 5, 1, 2, 3).
+    byte_order : {"big", "little"}
+        Big-endian is the standard; little-endian as SEG-Y rev 2 allows.
+
+    Raises
+    ------
+    ValueError
+        Data, dt or coordinates the file cannot hold.
+    """
+    if format not in _SEGY_FORMATS:
+        raise ValueError(f"format must be one of {sorted(_SEGY_FORMATS)}, not {format!r}")
+    if byte_order not in ("big", "little"):
+        raise ValueError(f"byte_order must be 'big' or 'little', not {byte_order!r}")
+    a = np.asfortranarray(np.asarray(data, dtype=np.float64))
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"data has shape {a.shape}; expected a non-empty (n_samples, n_traces) array")
+    c = None if xyz is None else np.ascontiguousarray(np.asarray(xyz, dtype=np.float64))
+    _core.io.write_segy(os.fspath(path), a, float(dt_ns), c, _SEGY_FORMATS[format], byte_order == "big")
+
+
+__all__.append("write_segy")

@@ -125,6 +125,95 @@ void bind_io(py::module_& m) {
     py::gil_scoped_release nogil;
     io::write_dzt(path, f, bits);
   });
+  io.def("write_segy", [](const std::string& path, Arr<double> data, double dt_ns, py::object xyz, int format_code,
+                          bool big_endian) {
+    io::GprFile<double> f;
+    f.format = "segy";
+    BScan<double> c;
+    c.data = as_matrix(data);
+    c.format = {c.data.rows(), dt_ns, 0.0};
+    if (!xyz.is_none()) {
+      auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(xyz);
+      if (!a || a.ndim() != 2 || a.shape(1) != 3 || a.shape(0) != py::ssize_t(c.data.cols()))
+        throw ValueError("xyz must be an (n_traces, 3) array");
+      auto r = a.unchecked<2>();
+      c.axes.xyz.resize(Index(a.shape(0)), 3);
+      for (py::ssize_t i = 0; i < a.shape(0); ++i)
+        for (int k = 0; k < 3; ++k) c.axes.xyz(Index(i), k) = r(i, k);
+    }
+    f.channels.push_back(std::move(c));
+    py::gil_scoped_release nogil;
+    io::write_segy(path, f, io::SegyWrite{format_code, big_endian, false});
+  });
+
+  // Magnetometer line data and base stations.
+  const auto vec = [](std::vector<double>&& v) { return py::array_t<double>(py::ssize_t(v.size()), v.data()); };
+  io.def("read_mag", [vec](const std::string& path, py::dict columns) {
+    io::MagColumns c;
+    const auto str = [&](const char* k, std::string& dst) {
+      if (columns.contains(k) && !columns[k].is_none()) dst = py::cast<std::string>(columns[k]);
+    };
+    str("time", c.time), str("date", c.date), str("x", c.x), str("y", c.y), str("lat", c.lat), str("lon", c.lon);
+    str("altitude", c.altitude), str("valid", c.valid);
+    if (columns.contains("sensors")) c.sensors = py::cast<std::vector<std::string>>(columns["sensors"]);
+    if (columns.contains("vector_sensors"))
+      c.vector_sensors = py::cast<std::vector<std::vector<std::string>>>(columns["vector_sensors"]);
+    if (columns.contains("extra")) c.extra = py::cast<std::vector<std::string>>(columns["extra"]);
+    if (columns.contains("delimiter") && !columns["delimiter"].is_none()) {
+      const auto d = py::cast<std::string>(columns["delimiter"]);
+      if (d.size() != 1) throw ValueError("delimiter must be one character");
+      c.delimiter = d[0];
+    }
+    io::MagLineData m;
+    {
+      py::gil_scoped_release nogil;
+      m = io::read_mag_csv(path, c);
+    }
+    const py::ssize_t n = py::ssize_t(m.size());
+    py::array_t<double> sensors({py::ssize_t(m.sensors_nt.size()), n});
+    auto r = sensors.mutable_unchecked<2>();
+    for (std::size_t k = 0; k < m.sensors_nt.size(); ++k)
+      for (py::ssize_t i = 0; i < n; ++i) r(py::ssize_t(k), i) = m.sensors_nt[k][std::size_t(i)];
+    py::dict d;
+    d["time_s"] = vec(std::move(m.time_s));
+    d["x_m"] = vec(std::move(m.x_m));
+    d["y_m"] = vec(std::move(m.y_m));
+    d["lat_deg"] = vec(std::move(m.lat_deg));
+    d["lon_deg"] = vec(std::move(m.lon_deg));
+    d["altitude_m"] = vec(std::move(m.altitude_m));
+    d["sensors"] = sensors;
+    d["valid"] = py::array_t<std::uint8_t>(n, m.valid.data());
+    d["sensor_names"] = m.sensor_names;
+    py::dict extra;
+    for (auto& [k, v] : m.extra) extra[py::str(k)] = vec(std::move(v));
+    d["extra"] = extra;
+    d["header"] = m.header;
+    d["format"] = m.format;
+    return d;
+  });
+  const auto base = [vec](io::BaseStation&& b) {
+    py::dict d;
+    d["time_s"] = vec(std::move(b.time_s));
+    d["field_nt"] = vec(std::move(b.field_nt));
+    d["header"] = b.header;
+    return d;
+  };
+  io.def("read_iaga2002", [base](const std::string& path) {
+    io::BaseStation b;
+    {
+      py::gil_scoped_release nogil;
+      b = io::read_iaga2002(path);
+    }
+    return base(std::move(b));
+  });
+  io.def("read_base_csv", [base](const std::string& path, const std::string& time_column, const std::string& field_column) {
+    io::BaseStation b;
+    {
+      py::gil_scoped_release nogil;
+      b = io::read_base_csv(path, time_column, field_column);
+    }
+    return base(std::move(b));
+  });
 }
 
 }  // namespace sapper::python

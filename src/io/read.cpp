@@ -5,6 +5,7 @@
 
 #include "bytes.hpp"
 #include "sapper/io/gpr_file.hpp"
+#include "sapper/io/segy.hpp"
 
 namespace sapper::io {
 
@@ -50,6 +51,7 @@ GprFile<T> read_gpr(const std::string& path) {
   if (ext == ".dzt") return read_dzt<T>(path);
   if (ext == ".dt1") return read_dt1<T>(path);
   if (ext == ".rd3" || ext == ".rd7") return read_mala<T>(path);
+  if (ext == ".sgy" || ext == ".segy") return read_segy<T>(path);
   // no known extension: the content decides (a DZT tag at byte 0: low byte 0xff, or 0x0n00)
   detail::Bytes head(path);
   if (head.size() >= 1024) {

@@ -55,7 +55,7 @@ std::string dt1_data() {  // 2 traces of a 128-byte header + 4 int16
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const int target = data[0] % 6;
+  const int target = data[0] % 9;
   ++data, --size;
   try {
     switch (target) {
@@ -82,6 +82,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         put(dir() / "d.rad", data, size);
         put(dir() / "d.rd3", std::string(16, '\2'));
         sapper::io::read_gpr<float>((dir() / "d.rd3").string());
+        break;
+      case 6:  // SEG-Y bytes
+        put(dir() / "e.sgy", data, size);
+        sapper::io::read_gpr<float>((dir() / "e.sgy").string());
+        break;
+      case 7:  // magnetometer line data (CSV presets, preamble, column mapping)
+        put(dir() / "g.csv", data, size);
+        sapper::io::read_mag_csv((dir() / "g.csv").string());
+        break;
+      case 8:  // IAGA-2002 base station
+        put(dir() / "h.iaga", data, size);
+        sapper::io::read_iaga2002((dir() / "h.iaga").string());
         break;
       default:  // one NMEA sentence
         sapper::io::parse_nmea(std::string_view(reinterpret_cast<const char*>(data), size));
