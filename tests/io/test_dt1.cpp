@@ -2,6 +2,8 @@
 // header variants, and malformed input (each a FormatError naming the file and the field).
 #include <gtest/gtest.h>
 
+#include "io_test.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -43,19 +45,7 @@ double hd_value(const std::string& hd, const std::string& key) {
   return std::stod(hd.substr(hd.find('=', k) + 1));
 }
 
-/// Expects a FormatError whose message names every one of the given pieces.
-template <class F>
-void expect_format_error(F&& f, const std::vector<std::string>& pieces) {
-  try {
-    f();
-    ADD_FAILURE() << "no FormatError";
-  } catch (const FormatError& e) {
-    const std::string msg = e.what();
-    for (const auto& p : pieces) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "not a FormatError: " << e.what();
-  }
-}
+using sapper::test::expect_format_error;
 
 class Dt1Tmp : public ::testing::Test {
  protected:

@@ -2,6 +2,8 @@
 // and malformed input (every error a FormatError naming the file, the field and the byte offset).
 #include <gtest/gtest.h>
 
+#include "io_test.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -47,28 +49,13 @@ void set(std::vector<std::uint8_t>& b, std::size_t off, U v) {
   std::memcpy(b.data() + off, &v, sizeof v);
 }
 
-std::string tmp(const std::string& name) {
-  static const fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("sapper_dzt_test_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
-  }();
-  return (dir / name).string();
-}
+std::string tmp(const std::string& name) { return sapper::test::temp_path("dzt", name); }
 
 /// read_dzt must throw FormatError naming the file, `field` and "byte".
 void expect_format_error(const std::string& path, const std::string& field) {
-  try {
-    (void)read_dzt<float>(path);
-    ADD_FAILURE() << path << ": no error (expected one about " << field << ")";
-  } catch (const FormatError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path), std::string::npos) << msg;
-    EXPECT_NE(msg.find("byte"), std::string::npos) << msg;
-    if (!field.empty()) EXPECT_NE(msg.find(field), std::string::npos) << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << path << ": " << typeid(e).name() << ": " << e.what();
-  }
+  std::vector<std::string> pieces{path, "byte"};
+  if (!field.empty()) pieces.push_back(field);
+  sapper::test::expect_format_error([&] { (void)read_dzt<float>(path); }, pieces);
 }
 
 std::vector<std::uint8_t> real_or_skip() {

@@ -2,6 +2,8 @@
 // variants, and malformed input (each a FormatError naming the file and the field).
 #include <gtest/gtest.h>
 
+#include "io_test.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -37,18 +39,7 @@ double rad_value(const std::string& rad, const std::string& key) {
   return std::stod(rad.substr(k + key.size() + 2));
 }
 
-template <class F>
-void expect_format_error(F&& f, const std::vector<std::string>& pieces) {
-  try {
-    f();
-    ADD_FAILURE() << "no FormatError";
-  } catch (const FormatError& e) {
-    const std::string msg = e.what();
-    for (const auto& p : pieces) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "not a FormatError: " << e.what();
-  }
-}
+using sapper::test::expect_format_error;
 
 class MalaTmp : public ::testing::Test {
  protected:
