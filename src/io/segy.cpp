@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bytes.hpp"
+#include "sapper/core/parallel.hpp"
 #include "sapper/io/segy.hpp"
 
 namespace sapper::io {
@@ -272,8 +273,12 @@ GprFile<T> read_segy(const std::string& path) {
     xyz(Index(k), 0) = x, xyz(Index(k), 1) = y, xyz(Index(k), 2) = z;
     any_coord = any_coord || x != 0 || y != 0 || z != 0;
     f.need(t + hdr_bytes, std::size_t(ns) * sb, "trace samples");
-    decode(f.data() + t + hdr_bytes, b.data.data() + k * ns, ns, code, big);
   }
+  // every trace checked: decode on all cores (memory-bound; it keeps the page faults moving too)
+  parallel_for(Index(m), 0, [&](Index k0, Index k1) {
+    for (auto k = std::size_t(k0); k < std::size_t(k1); ++k)
+      decode(f.data() + data_start + k * trace_bytes + hdr_bytes, b.data.data() + k * ns, ns, code, big);
+  }, 256);
   H["first_trace_sequence"] = std::to_string(i32(data_start + tSeqLine, "trace sequence number"));
   if (any_coord) {
     b.axes.xyz = std::move(xyz);
