@@ -97,16 +97,6 @@ std::size_t sample_bytes(int code) {
 }
 
 template <class U>
-U load(const std::uint8_t* p, bool big) {
-  unsigned char r[sizeof(U)];
-  std::memcpy(r, p, sizeof(U));
-  if (big != (std::endian::native == std::endian::big))
-    for (std::size_t i = 0; i < sizeof(U) / 2; ++i) std::swap(r[i], r[sizeof(U) - 1 - i]);
-  U v;
-  std::memcpy(&v, r, sizeof(U));
-  return v;
-}
-template <class U>
 void store(std::uint8_t* p, U v, bool big) {
   unsigned char r[sizeof(U)];
   std::memcpy(r, &v, sizeof(U));
@@ -115,19 +105,36 @@ void store(std::uint8_t* p, U v, bool big) {
   std::memcpy(p, r, sizeof(U));
 }
 
-template <class T>
-void decode(const std::uint8_t* src, T* dst, std::size_t n, int code, bool big) {
+/// One word of the byte order Big, known at compile time so that the sample loops vectorise.
+template <class U, bool Big>
+U load_as(const std::uint8_t* p) {
+  unsigned char r[sizeof(U)];
+  std::memcpy(r, p, sizeof(U));
+  if constexpr (Big != (std::endian::native == std::endian::big))
+    for (std::size_t i = 0; i < sizeof(U) / 2; ++i) std::swap(r[i], r[sizeof(U) - 1 - i]);
+  U v;
+  std::memcpy(&v, r, sizeof(U));
+  return v;
+}
+
+template <bool Big, class T>
+void decode_as(const std::uint8_t* src, T* dst, std::size_t n, int code) {
   switch (code) {
-    case 1: for (std::size_t i = 0; i < n; ++i) dst[i] = T(ibm_to_double(load<std::uint32_t>(src + 4 * i, big))); break;
-    case 2: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load<std::int32_t>(src + 4 * i, big)); break;
-    case 3: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load<std::int16_t>(src + 2 * i, big)); break;
-    case 5: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load<float>(src + 4 * i, big)); break;
-    case 6: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load<double>(src + 8 * i, big)); break;
+    case 1: for (std::size_t i = 0; i < n; ++i) dst[i] = T(ibm_to_double(load_as<std::uint32_t, Big>(src + 4 * i))); break;
+    case 2: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load_as<std::int32_t, Big>(src + 4 * i)); break;
+    case 3: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load_as<std::int16_t, Big>(src + 2 * i)); break;
+    case 5: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load_as<float, Big>(src + 4 * i)); break;
+    case 6: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load_as<double, Big>(src + 8 * i)); break;
     case 8: for (std::size_t i = 0; i < n; ++i) dst[i] = T(std::int8_t(src[i])); break;
-    case 10: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load<std::uint32_t>(src + 4 * i, big)); break;
-    case 11: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load<std::uint16_t>(src + 2 * i, big)); break;
+    case 10: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load_as<std::uint32_t, Big>(src + 4 * i)); break;
+    case 11: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load_as<std::uint16_t, Big>(src + 2 * i)); break;
     default: for (std::size_t i = 0; i < n; ++i) dst[i] = T(src[i]); break;  // 16: uint8
   }
+}
+
+template <class T>
+void decode(const std::uint8_t* src, T* dst, std::size_t n, int code, bool big) {
+  big ? decode_as<true>(src, dst, n, code) : decode_as<false>(src, dst, n, code);
 }
 
 /// SEG-Y scalar: positive multiplies, negative divides by its magnitude, 0 means 1.
