@@ -262,6 +262,8 @@ def read_mag(path, *, columns=None) -> MagData:
         the sensor is the vector's norm); ``extra`` (list); ``delimiter``
         (one character; default: detected). None: the layout is recognised
         (Geometrics MagArrow, SENSYS MagDrone, sapper's simulator CSV).
+        A path ending in ``.stn`` (any case) is read as Geometrics G-858 STN
+        text (docs/io.md, "Geometrics G-858 STN"); it takes no ``columns``.
 
     Returns
     -------
@@ -273,6 +275,10 @@ def read_mag(path, *, columns=None) -> MagData:
         A malformed file, naming the file, the line and the column (a missing
         column: its name and the available ones).
     """
+    if os.fspath(path).lower().endswith(".stn"):
+        if columns:
+            raise ValueError("a Geometrics G-858 .stn file takes no column mapping")
+        return MagData(**_core.io.read_g858(os.fspath(path)))
     cols = dict(columns or {})
     unknown = set(cols) - set(_MAG_COLUMN_KEYS)
     if unknown:

@@ -148,27 +148,7 @@ void bind_io(py::module_& m) {
 
   // Magnetometer line data and base stations.
   const auto vec = [](std::vector<double>&& v) { return py::array_t<double>(py::ssize_t(v.size()), v.data()); };
-  io.def("read_mag", [vec](const std::string& path, py::dict columns) {
-    io::MagColumns c;
-    const auto str = [&](const char* k, std::string& dst) {
-      if (columns.contains(k) && !columns[k].is_none()) dst = py::cast<std::string>(columns[k]);
-    };
-    str("time", c.time), str("date", c.date), str("x", c.x), str("y", c.y), str("lat", c.lat), str("lon", c.lon);
-    str("altitude", c.altitude), str("valid", c.valid);
-    if (columns.contains("sensors")) c.sensors = py::cast<std::vector<std::string>>(columns["sensors"]);
-    if (columns.contains("vector_sensors"))
-      c.vector_sensors = py::cast<std::vector<std::vector<std::string>>>(columns["vector_sensors"]);
-    if (columns.contains("extra")) c.extra = py::cast<std::vector<std::string>>(columns["extra"]);
-    if (columns.contains("delimiter") && !columns["delimiter"].is_none()) {
-      const auto d = py::cast<std::string>(columns["delimiter"]);
-      if (d.size() != 1) throw ValueError("delimiter must be one character");
-      c.delimiter = d[0];
-    }
-    io::MagLineData m;
-    {
-      py::gil_scoped_release nogil;
-      m = io::read_mag_csv(path, c);
-    }
+  const auto mag_dict = [vec](io::MagLineData&& m) {
     const py::ssize_t n = py::ssize_t(m.size());
     py::array_t<double> sensors({py::ssize_t(m.sensors_nt.size()), n});
     auto r = sensors.mutable_unchecked<2>();
@@ -190,6 +170,29 @@ void bind_io(py::module_& m) {
     d["header"] = m.header;
     d["format"] = m.format;
     return d;
+  };
+  io.def("read_mag", [mag_dict](const std::string& path, py::dict columns) {
+    io::MagColumns c;
+    const auto str = [&](const char* k, std::string& dst) {
+      if (columns.contains(k) && !columns[k].is_none()) dst = py::cast<std::string>(columns[k]);
+    };
+    str("time", c.time), str("date", c.date), str("x", c.x), str("y", c.y), str("lat", c.lat), str("lon", c.lon);
+    str("altitude", c.altitude), str("valid", c.valid);
+    if (columns.contains("sensors")) c.sensors = py::cast<std::vector<std::string>>(columns["sensors"]);
+    if (columns.contains("vector_sensors"))
+      c.vector_sensors = py::cast<std::vector<std::vector<std::string>>>(columns["vector_sensors"]);
+    if (columns.contains("extra")) c.extra = py::cast<std::vector<std::string>>(columns["extra"]);
+    if (columns.contains("delimiter") && !columns["delimiter"].is_none()) {
+      const auto d = py::cast<std::string>(columns["delimiter"]);
+      if (d.size() != 1) throw ValueError("delimiter must be one character");
+      c.delimiter = d[0];
+    }
+    io::MagLineData m;
+    {
+      py::gil_scoped_release nogil;
+      m = io::read_mag_csv(path, c);
+    }
+    return mag_dict(std::move(m));
   });
   const auto base = [vec](io::BaseStation&& b) {
     py::dict d;
@@ -213,6 +216,14 @@ void bind_io(py::module_& m) {
       b = io::read_base_csv(path, time_column, field_column);
     }
     return base(std::move(b));
+  });
+  io.def("read_g858", [mag_dict](const std::string& path) {
+    io::MagLineData m;
+    {
+      py::gil_scoped_release nogil;
+      m = io::read_g858(path);
+    }
+    return mag_dict(std::move(m));
   });
 }
 

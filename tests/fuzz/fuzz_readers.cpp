@@ -55,7 +55,7 @@ std::string dt1_data() {  // 2 traces of a 128-byte header + 4 int16
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const int target = data[0] % 9;
+  const int target = data[0] % 10;
   ++data, --size;
   try {
     switch (target) {
@@ -94,6 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 8:  // IAGA-2002 base station
         put(dir() / "h.iaga", data, size);
         sapper::io::read_iaga2002((dir() / "h.iaga").string());
+        break;
+      case 9:  // Geometrics G-858 STN text
+        put(dir() / "i.stn", data, size);
+        sapper::io::read_g858((dir() / "i.stn").string());
         break;
       default:  // one NMEA sentence
         sapper::io::parse_nmea(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -52,6 +52,9 @@ struct MagLineData {
 /// line and the column (a missing column: its name and the available ones).
 MagLineData read_mag_csv(const std::string& path, const MagColumns& columns = {});
 
+/// A Geometrics G-858 STN text file (reverse order, mark rows "3 x y ...", readings "0 s1 [s2] time date ..."); positions interpolated by sample index between marks; rules: docs/io.md, "Geometrics G-858 STN".
+MagLineData read_g858(const std::string& path);
+
 /// Base-station total field against time.
 struct BaseStation {
   std::vector<double> time_s;

@@ -1,0 +1,301 @@
+// Geometrics G-858 STN text (MagMapper export): written in reverse order, the last line of the file
+// recorded first. Rules: docs/io.md, "Geometrics G-858 STN". Read line by line; nothing is sized
+// from a number in the file.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include "sapper/core/error.hpp"
+#include "sapper/io/mag_file.hpp"
+
+namespace sapper::io {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t kMaxLineBytes = 1 << 20;
+using sapper::detail::concat;
+
+std::string printable(std::string_view s) {
+  std::string out;
+  for (const char ch : s.substr(0, 60)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f) {
+      out += ch;
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  if (s.size() > 60) out += "...";
+  return out;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = 0;
+    if (c == 0) return false;
+    if (c < 0x80) n = 0;
+    else if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 1;
+    else if ((c & 0xF0) == 0xE0) n = 2;
+    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 3;
+    else return false;
+    if (n > 0 && i + n >= s.size()) return false;
+    for (std::size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+std::vector<std::string_view> fields(std::string_view s) {
+  std::vector<std::string_view> f;
+  for (std::size_t i = 0; i < s.size();) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    const std::size_t j = i;
+    while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i > j) f.push_back(s.substr(j, i - j));
+  }
+  return f;
+}
+
+std::optional<double> to_number(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v)) return {};
+  return v;
+}
+
+std::optional<long> to_int(std::string_view s) {
+  long v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) return {};
+  return v;
+}
+
+bool to_uint(std::string_view s, unsigned& v) {
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+long long days_from_civil(long long y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const long long era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = unsigned(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (long long)doe - 719468;
+}
+
+/// "mm/dd/yy" (yy < 80: 20yy, else 19yy) -> days since 1970.
+std::optional<long long> parse_date(std::string_view s, std::string* iso) {
+  unsigned m = 0, d = 0, y = 0;
+  if (s.size() != 8 || s[2] != '/' || s[5] != '/' || !to_uint(s.substr(0, 2), m) || !to_uint(s.substr(3, 2), d) ||
+      !to_uint(s.substr(6, 2), y) || m < 1 || m > 12 || d < 1 || d > 31)
+    return {};
+  y += y < 80 ? 2000 : 1900;
+  if (iso) *iso = concat(y, '-', m < 10 ? "0" : "", m, '-', d < 10 ? "0" : "", d);
+  return days_from_civil(y, m, d);
+}
+
+/// "hh:mm:ss.ss" -> seconds.
+std::optional<double> parse_clock(std::string_view s) {
+  const auto a = s.find(':');
+  if (a == std::string_view::npos) return {};
+  const auto b = s.find(':', a + 1);
+  if (b == std::string_view::npos) return {};
+  unsigned h = 0, m = 0;
+  if (!to_uint(s.substr(0, a), h) || !to_uint(s.substr(a + 1, b - a - 1), m) || h > 24 || m > 59) return {};
+  const auto sec = to_number(s.substr(b + 1));
+  if (!sec || !(*sec >= 0 && *sec < 61)) return {};
+  return h * 3600.0 + m * 60.0 + *sec;
+}
+
+struct Row {
+  std::size_t line_no;
+  bool mark;          // a "3" row
+  double v[2];        // data: sensors; mark: x, y
+  double clock;       // seconds of the day
+  long long day;      // days since 1970
+  std::string iso;
+  long line = 0, code = 0;  // mark rows: line number, mark code
+};
+
+}  // namespace
+
+MagLineData read_g858(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError(path + ": cannot open the file");
+  std::size_t no = 0;
+  const auto fail = [&](std::string_view what) -> void { throw FormatError(concat(path, ": line ", no, ": ", what)); };
+  const auto fail_col = [&](std::string_view col, std::string_view what) -> void {
+    throw FormatError(concat(path, ": line ", no, ", column '", col, "': ", what));
+  };
+  std::vector<Row> rows;
+  std::string first_row;
+  int n_sensors = 0;
+  std::string line;
+  for (;;) {
+    line.clear();
+    char c;
+    bool any = false;
+    while (in.get(c)) {
+      any = true;
+      if (c == '\n') break;
+      if (line.size() >= kMaxLineBytes) {
+        ++no;
+        fail("a line longer than 1 MiB (not a text file?)");
+      }
+      line += c;
+    }
+    if (!any) break;
+    ++no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!valid_utf8(line)) fail("is not UTF-8 text (binary data or a legacy code page?)");
+    const auto f = fields(line);
+    if (f.empty()) continue;
+    const auto code = to_int(f[0]);
+    if (!code) fail_col("code", concat("'", printable(f[0]), "' is not a record code (0 reading, 3 mark)"));
+    if (first_row.empty()) first_row = printable(line);
+    if (*code != 0 && *code != 3) continue;  // e.g. the "99 0 0" first row
+    Row r{};
+    r.line_no = no;
+    r.mark = *code == 3;
+    std::size_t k = 1;
+    if (r.mark) {
+      // 3 x y hh:mm:ss.ss mm/dd/yy count line mark_no code
+      if (f.size() < 9) fail(concat("a mark row of ", f.size(), " fields (9 expected: 3 x y time date count line mark code)"));
+      for (int j = 0; j < 2; ++j) {
+        const auto v = to_number(f[k]);
+        if (!v) fail_col(j ? "y" : "x", concat("'", printable(f[k]), "' is not a number"));
+        r.v[j] = *v;
+        ++k;
+      }
+    } else {
+      // 0 s1 [s2] hh:mm:ss.ss mm/dd/yy ...
+      std::size_t t = 1;
+      while (t < f.size() && f[t].find(':') == std::string_view::npos) ++t;
+      if (t >= f.size() || t + 1 >= f.size())
+        fail(concat("a truncated reading row of ", f.size(), " fields (0, sensors, time, date expected)"));
+      const int ns = int(t - 1);
+      if (ns < 1 || ns > 2) fail(concat("a reading row with ", ns, " sensor values (1 or 2 expected)"));
+      if (n_sensors == 0) n_sensors = ns;
+      if (ns != n_sensors) fail(concat("a reading row with ", ns, " sensor values where earlier rows have ", n_sensors));
+      r.v[1] = kNaN;
+      for (int j = 0; j < ns; ++j) {
+        const auto v = to_number(f[k]);
+        if (!v) fail_col(concat("sensor ", j + 1), concat("'", printable(f[k]), "' is not a number"));
+        r.v[j] = *v;
+        ++k;
+      }
+    }
+    const auto clock = parse_clock(f[k]);
+    if (!clock) fail_col("time", concat("'", printable(f[k]), "' is not a time (hh:mm:ss.ss)"));
+    r.clock = *clock;
+    const auto day = parse_date(f[k + 1], &r.iso);
+    if (!day) fail_col("date", concat("'", printable(f[k + 1]), "' is not a date (mm/dd/yy)"));
+    r.day = *day;
+    if (r.mark) {
+      const auto ln = to_int(f[6]), cd = to_int(f[8]);
+      if (!ln) fail_col("line", concat("'", printable(f[6]), "' is not an integer"));
+      if (!cd) fail_col("mark code", concat("'", printable(f[8]), "' is not an integer"));
+      r.line = *ln;
+      r.code = *cd;
+    }
+    rows.push_back(std::move(r));
+  }
+  if (no == 0) throw FormatError(path + ": line 1: the file is empty");
+  std::reverse(rows.begin(), rows.end());  // recording order
+
+  MagLineData out;
+  out.format = "g858";
+  if (!first_row.empty()) out.header["first_row"] = first_row;
+  std::optional<long long> day0;
+  // Anchors: (sample index, x, y) per line, in recording order.
+  struct Anchor {
+    std::size_t i;
+    double x, y;
+  };
+  std::vector<std::vector<Anchor>> anchors;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // [first, end) samples per line
+  bool in_line = false;
+  double line_no = kNaN;
+  std::vector<double> line_col, mark_col;
+  std::size_t lines = 0, marks = 0;
+  for (const Row& r : rows) {
+    const std::size_t n = out.time_s.size();
+    if (r.mark) {
+      if (r.code == 36) {  // start of a line: anchored at the next reading
+        if (in_line) spans.back().second = n;
+        in_line = true;
+        line_no = double(r.line);
+        anchors.push_back({{n, r.v[0], r.v[1]}});
+        spans.push_back({n, n});
+        ++lines;
+        out.header[concat("line ", lines - 1)] =
+            concat("number ", r.line, ", start x ", r.v[0], " y ", r.v[1]);
+      } else if ((r.code == 4 || r.code == 5) && in_line) {  // a mark / the end: anchored at the previous reading
+        if (n > spans.back().first) {
+          auto& a = anchors.back();
+          const std::size_t i = n - 1;
+          if (!a.empty() && a.back().i == i) a.back() = {i, r.v[0], r.v[1]};
+          else a.push_back({i, r.v[0], r.v[1]});
+          mark_col[i] = double(r.code);
+          ++marks;
+        }
+        if (r.code == 5) {
+          spans.back().second = n;
+          in_line = false;
+          line_no = kNaN;
+        }
+      }
+      continue;
+    }
+    if (!day0) {
+      day0 = r.day;
+      out.header["date"] = r.iso;
+    }
+    out.time_s.push_back(r.clock + double(r.day - *day0) * 86400.0);
+    if (out.sensors_nt.empty()) out.sensors_nt.resize(std::size_t(n_sensors));
+    for (int j = 0; j < n_sensors; ++j) out.sensors_nt[std::size_t(j)].push_back(r.v[j]);
+    line_col.push_back(line_no);
+    mark_col.push_back(in_line && !anchors.back().empty() && anchors.back().front().i == n ? 36.0 : 0.0);
+  }
+  if (in_line) spans.back().second = out.time_s.size();
+  if (out.time_s.empty()) throw FormatError(concat(path, ": line ", no, ": no reading rows (code 0)"));
+  const std::size_t n = out.size();
+  out.x_m.assign(n, kNaN);
+  out.y_m.assign(n, kNaN);
+  for (std::size_t l = 0; l < anchors.size(); ++l) {
+    const auto& a = anchors[l];
+    for (std::size_t k = 0; k + 1 < a.size(); ++k) {
+      const std::size_t i0 = a[k].i, i1 = a[k + 1].i;
+      for (std::size_t i = i0; i <= i1 && i < n; ++i) {
+        const double t = i1 > i0 ? double(i - i0) / double(i1 - i0) : 1.0;
+        out.x_m[i] = a[k].x + (a[k + 1].x - a[k].x) * t;
+        out.y_m[i] = a[k].y + (a[k + 1].y - a[k].y) * t;
+      }
+    }
+    if (a.size() == 1 && a[0].i < n && a[0].i < spans[l].second) out.x_m[a[0].i] = a[0].x, out.y_m[a[0].i] = a[0].y;
+  }
+  out.lat_deg.assign(n, kNaN);
+  out.lon_deg.assign(n, kNaN);
+  out.altitude_m.assign(n, kNaN);
+  out.valid.assign(n, 1);
+  for (int j = 0; j < n_sensors; ++j) out.sensor_names.push_back(concat("sensor", j + 1));
+  out.extra["line"] = std::move(line_col);
+  out.extra["mark"] = std::move(mark_col);
+  out.header["lines"] = concat(lines);
+  out.header["marks"] = concat(marks);
+  return out;
+}
+
+}  // namespace sapper::io
