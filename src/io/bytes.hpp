@@ -35,6 +35,20 @@ class Bytes {
   U le(std::size_t offset, std::string_view field) const { return get<U>(offset, field, std::endian::little); }
   template <class U>
   U be(std::size_t offset, std::string_view field) const { return get<U>(offset, field, std::endian::big); }
+  /// n little-endian words of type U at `offset`, converted to T into dst: one bounds check, then
+  /// a plain loop (the hot path of every reader).
+  template <class U, class T>
+  void le_words(std::size_t offset, std::size_t n, T* dst, std::string_view field) const {
+    if (n > n_ / sizeof(U)) need(offset, n_ + 1, field);  // n * sizeof(U) would not fit: fails
+    need(offset, n * sizeof(U), field);
+    const std::uint8_t* p = data() + offset;
+    for (std::size_t i = 0; i < n; ++i) {
+      U v;
+      std::memcpy(&v, p + i * sizeof(U), sizeof(U));
+      if constexpr (std::endian::native == std::endian::big && sizeof(U) > 1) v = swapped(v);
+      dst[i] = T(v);
+    }
+  }
   /// n bytes as text, cut at the first NUL.
   std::string text(std::size_t offset, std::size_t n, std::string_view field) const {
     need(offset, n, field);
@@ -43,6 +57,14 @@ class Bytes {
   }
 
  private:
+  template <class U>
+  static U swapped(U v) {
+    unsigned char raw[sizeof(U)];
+    std::memcpy(raw, &v, sizeof(U));
+    for (std::size_t i = 0; i < sizeof(U) / 2; ++i) std::swap(raw[i], raw[sizeof(U) - 1 - i]);
+    std::memcpy(&v, raw, sizeof(U));
+    return v;
+  }
   template <class U>
   U get(std::size_t offset, std::string_view field, std::endian order) const {
     need(offset, sizeof(U), field);

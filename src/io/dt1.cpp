@@ -111,11 +111,10 @@ GprFile<T> read_dt1(const std::string& path) {
     const std::size_t d0 = off + kTraceHeader;
     b.need(d0, std::size_t(n_samples) * bpp, sapper::detail::concat("trace ", j, " samples"));
     T* col = s.data.col(Index(j)).data();
-    if (bpp == 2) {
-      for (Index i = 0; i < n_samples; ++i) col[i] = T(b.le<std::int16_t>(d0 + std::size_t(i) * 2, "sample"));
-    } else {
-      for (Index i = 0; i < n_samples; ++i) col[i] = T(b.le<std::int32_t>(d0 + std::size_t(i) * 4, "sample"));
-    }
+    if (bpp == 2)
+      b.le_words<std::int16_t>(d0, std::size_t(n_samples), col, "sample");
+    else
+      b.le_words<std::int32_t>(d0, std::size_t(n_samples), col, "sample");
   }
   if (has_gps) s.axes.xyz = gps;
   s.validate();

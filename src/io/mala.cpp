@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "bytes.hpp"
+#include "sapper/core/parallel.hpp"
 #include "sapper/io/gpr_file.hpp"
 #include "text_header.hpp"
 
@@ -81,15 +82,15 @@ GprFile<T> read_mala(const std::string& path) {
   if (!std::isfinite(s.format.time_zero_ns)) rad.fail("SIGNAL POSITION", "gives a time zero that is not finite");
   s.axes.antenna_mhz = antenna_from_name(rad.get("ANTENNAS").value_or(""));
   s.data.resize(n_samples, Index(m));
-  for (std::size_t j = 0; j < m; ++j) {
-    const std::size_t d0 = j * trace_bytes;
-    T* col = s.data.col(Index(j)).data();
-    if (bps == 2) {
-      for (Index i = 0; i < n_samples; ++i) col[i] = T(b.le<std::int16_t>(d0 + std::size_t(i) * 2, "sample"));
-    } else {
-      for (Index i = 0; i < n_samples; ++i) col[i] = T(b.le<std::int32_t>(d0 + std::size_t(i) * 4, "sample"));
+  parallel_for(Index(m), 0, [&](Index j0, Index j1) {  // memory-bound: all cores keep it moving
+    for (auto j = std::size_t(j0); j < std::size_t(j1); ++j) {
+      T* col = s.data.col(Index(j)).data();
+      if (bps == 2)
+        b.le_words<std::int16_t>(j * trace_bytes, std::size_t(n_samples), col, "sample");
+      else
+        b.le_words<std::int32_t>(j * trace_bytes, std::size_t(n_samples), col, "sample");
     }
-  }
+  }, 256);
   if (distance_flag && *distance_flag == 1 && distance_interval && *distance_interval > 0) {
     s.axes.position_m.resize(m);
     for (std::size_t j = 0; j < m; ++j) s.axes.position_m[j] = start_position + double(j) * *distance_interval;
