@@ -157,6 +157,10 @@ void bind_sim_gpr(py::module_& m);  // sim_gpr.cpp
 void bind_sim_mag(py::module_& m);  // sim_mag.cpp
 void bind_eval(py::module_& m);     // eval.cpp
 void bind_io(py::module_& m);       // io.cpp
+void bind_mag_lines(py::module_& m);      // mag_lines.cpp
+void bind_mag_gridding(py::module_& m);   // mag_gridding.cpp
+void bind_mag_transform(py::module_& m);  // mag_transform.cpp
+void bind_mag_source(py::module_& m);     // mag_source.cpp
 }  // namespace sapper::python
 
 PYBIND11_MODULE(_core, m) {
@@ -185,4 +189,8 @@ PYBIND11_MODULE(_core, m) {
   python::bind_sim_mag(m);
   python::bind_eval(m);
   python::bind_io(m);
+  python::bind_mag_lines(m);
+  python::bind_mag_gridding(m);
+  python::bind_mag_transform(m);
+  python::bind_mag_source(m);
 }
