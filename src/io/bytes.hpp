@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sapper/core/error.hpp"
+#include "sapper/io/gpr_file.hpp"
 
 namespace sapper::io::detail {
 
@@ -87,5 +88,11 @@ std::string read_text(const std::string& path, std::size_t max_bytes = 1 << 20);
 /// The path with its extension replaced, trying the given spellings (e.g. ".HD", ".hd") in
 /// turn; the first that exists, or "" when none does.
 std::string sibling(const std::string& path, const std::vector<std::string>& extensions);
+
+/// Reads the DZX and DZG files beside a DZT (same name, if present): DZX marks join the marks;
+/// DZG fixes give every channel's xyz (east, north, up of the first fix, m; NaN up without
+/// altitudes) and, when the DZT has no distance calibration, positions along the track.
+template <class T>
+void attach_gssi_sidecars(GprFile<T>& f);
 
 }  // namespace sapper::io::detail

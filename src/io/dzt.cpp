@@ -297,6 +297,7 @@ GprFile<T> read_dzt(const std::string& path) {
   }
   for (std::size_t k = 0; k < m; ++k)
     if (marked[k]) out.marks.push_back(Index(k));
+  detail::attach_gssi_sidecars(out);
   return out;
 }
 

@@ -35,6 +35,23 @@ GprFile<T> read_dt1(const std::string& path);   ///< path of the .DT1 (the .HD b
 template <class T>
 GprFile<T> read_mala(const std::string& path);  ///< path of the .rd3 / .rd7 (the .rad beside it)
 
+/// A GPS track from a GSSI DZG file: for each "$GSSIS,<scan>,..." line, the first valid GGA
+/// sentence after it (else the first valid RMC). Scans are 0-based trace indices, ascending (a
+/// scan given twice keeps its last fix). altitude_m is above the ellipsoid (GGA altitude + geoid
+/// separation; NaN from RMC). Corrupted or invalid sentences are skipped and counted.
+struct GpsTrack {
+  std::vector<double> scan, time_s, lat_deg, lon_deg, altitude_m;
+  std::size_t skipped = 0;
+};
+/// Throws FormatError for a $GSSIS line without a scan number or with scans going back.
+GpsTrack read_dzg(const std::string& path);
+
+/// The user marks of a GSSI DZX file (scan numbers, ascending, unique), from any of its known XML
+/// layouts: <WayPt> with <mark>User</mark> and <scan> ("File" and "ProfileGroup"), and
+/// <TargetWayPt> with <scanSampChanProp>scan,... ("TargetGroup"). Throws FormatError for a mark
+/// without a readable scan number.
+std::vector<Index> read_dzx(const std::string& path);
+
 /// Writes a GSSI DZT file (16- or 32-bit samples) that read_dzt reads back with the same data and
 /// metadata. Throws ValueError for data that the chosen sample format cannot hold.
 template <class T>
