@@ -43,5 +43,7 @@ seed g858 9 ../shared/data/mag/geometrics-g858/data_1.stn
 printf '\x08Format                 IAGA-2002                                    |\nDATE       TIME         DOY     ABCX      ABCY      ABCZ      ABCF   |\n2020-09-28 00:00:00.000 272     1234.56   -20.00   45000.00  99999.00\n' > "$seeds/iaga"
 printf '\x05$GNGGA,133753.000,5651.737132,N,02406.816782,E,2,12,0.79,8.366,M,23.853,M,,*7E' > "$seeds/gga"
 printf '\x05$GNRMC,133753.000,A,5651.737132,N,02406.816782,E,0.29,252.26,280920,,,D*78' > "$seeds/rmc"
+printf '\x0a$GSSIS,0,0.0\n$GPGGA,120000.00,5651.6000000,N,02406.6000000,E,1,08,0.9,8.000,M,10.000,M,,\n$GSSIS,3,0.3\n$GPRMC,120001.00,A,5651.6100000,N,02406.6000000,E,0.5,10.0,280920,,,A\n' > "$seeds/dzg"
+printf '\x0b<DZX><File><Profile><WayPt><scan>2</scan><mark>User</mark></WayPt></Profile></File><TargetGroup><TargetWayPt><scanSampChanProp>4,1,0</scanSampChanProp></TargetWayPt></TargetGroup></DZX>' > "$seeds/dzx"
 ./build/fuzz/sapper_fuzz -runs="$runs" -max_len=9000 -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 \
   "$seeds" 2>&1 | tail -n 12

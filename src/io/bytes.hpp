@@ -12,17 +12,22 @@
 #include <vector>
 
 #include "sapper/core/error.hpp"
+#include "sapper/core/types.hpp"
 #include "sapper/io/gpr_file.hpp"
 
 namespace sapper::io::detail {
 
 class Bytes {
  public:
-  /// Reads the whole file; FormatError if it cannot be opened or read.
+  /// The whole file, mapped read-only (files of 1 MiB or more) or read into memory; FormatError
+  /// if it cannot be opened or read.
   explicit Bytes(std::string path);
+  ~Bytes();
+  Bytes(const Bytes&) = delete;
+  Bytes& operator=(const Bytes&) = delete;
   const std::string& path() const { return path_; }
   std::size_t size() const { return n_; }
-  const std::uint8_t* data() const { return b_.get(); }
+  const std::uint8_t* data() const { return p_; }
 
   [[noreturn]] void fail(std::size_t offset, std::string_view field, std::string_view what) const {
     throw FormatError(sapper::detail::concat(path_, ": ", field, " at byte ", offset, ": ", what));
@@ -78,9 +83,21 @@ class Bytes {
     return v;
   }
   std::string path_;
-  std::unique_ptr<std::uint8_t[]> b_;  // not zero-filled: the read fills it
+  std::unique_ptr<std::uint8_t[]> b_;  // small files: read here (not zero-filled: the read fills it)
+  const std::uint8_t* p_ = nullptr;    // b_ or the mapping
+  void* map_ = nullptr;                // large files: mapped, no copy
   std::size_t n_ = 0;
 };
+
+/// Sizes a reader's output without touching it, asking the kernel for transparent huge pages on
+/// large outputs (as numpy does for its arrays): first-touch page faults, not the decode, dominate
+/// the cost of filling a fresh buffer of tens of MB, and 2 MiB pages cut them 512-fold.
+void huge_page_hint(void* p, std::size_t bytes);
+template <class T>
+void size_output(Matrix<T>& m, Index rows, Index cols) {
+  m.resize(rows, cols);
+  huge_page_hint(m.data(), std::size_t(m.size()) * sizeof(T));
+}
 
 /// A text file (a header) of at most max_bytes; FormatError if missing or larger.
 std::string read_text(const std::string& path, std::size_t max_bytes = 1 << 20);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "bytes.hpp"
+#include "sapper/core/parallel.hpp"
 #include "sapper/io/gpr_file.hpp"
 #include "text_header.hpp"
 
@@ -81,7 +82,7 @@ GprFile<T> read_dt1(const std::string& path) {
   s.format.time_zero_ns = std::max(tz_point - 1.0, 0.0) * dt_ns;  // TIMEZERO AT POINT is 1-based
   if (!std::isfinite(s.format.time_zero_ns)) hd.fail("TIMEZERO AT POINT", "gives a time zero that is not finite");
   s.axes.antenna_mhz = antenna_mhz;
-  s.data.resize(n_samples, Index(m));
+  detail::size_output(s.data, n_samples, Index(m));
   s.axes.position_m.resize(m);
   Eigen::Matrix<double, Eigen::Dynamic, 3> gps(Index(m), 3);
   bool has_gps = false;
@@ -107,15 +108,19 @@ GprFile<T> read_dt1(const std::string& path) {
       has_gps = has_gps || (std::isfinite(g[k]) && g[k] != 0);
     }
     if (b.le<float>(off + kCommentFlag, "trace header comment flag") != 0) out.marks.push_back(Index(j));
-
-    const std::size_t d0 = off + kTraceHeader;
-    b.need(d0, std::size_t(n_samples) * bpp, sapper::detail::concat("trace ", j, " samples"));
-    T* col = s.data.col(Index(j)).data();
-    if (bpp == 2)
-      b.le_words<std::int16_t>(d0, std::size_t(n_samples), col, "sample");
-    else
-      b.le_words<std::int32_t>(d0, std::size_t(n_samples), col, "sample");
   }
+  // The headers are checked (serially, so that the first bad trace is the one named); the samples
+  // of all m records lie in the file (checked above), so they decode on all cores.
+  parallel_for(Index(m), 0, [&](Index j0, Index j1) {
+    for (auto j = std::size_t(j0); j < std::size_t(j1); ++j) {
+      const std::size_t d0 = j * record + kTraceHeader;
+      T* col = s.data.col(Index(j)).data();
+      if (bpp == 2)
+        b.le_words<std::int16_t>(d0, std::size_t(n_samples), col, "sample");
+      else
+        b.le_words<std::int32_t>(d0, std::size_t(n_samples), col, "sample");
+    }
+  }, 256);
   if (has_gps) s.axes.xyz = gps;
   s.validate();
   out.channels.push_back(std::move(s));

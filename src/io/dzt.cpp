@@ -259,7 +259,7 @@ GprFile<T> read_dzt(const std::string& path) {
   std::vector<char> marked(m, 0);  // char, not bool: threads write neighbouring entries
   for (unsigned c = 0; c < nchan; ++c) {
     BScan<T> b;
-    b.data.resize(Index(n), Index(m));
+    detail::size_output(b.data, Index(n), Index(m));
     // the decode is memory-bound: two threads keep both the page faults and the conversion moving
     parallel_for(Index(m), 0, [&](Index k0, Index k1) {
     for (auto k = std::size_t(k0); k < std::size_t(k1); ++k) {

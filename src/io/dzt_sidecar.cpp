@@ -33,21 +33,22 @@ long long integer(std::string_view s) {
   return v;
 }
 
-/// The text between <tag> (or <tag attr...>) and </tag> starting the search at `from`; npos when absent.
-std::string_view element(std::string_view xml, std::string_view tag, std::size_t from, std::size_t* end) {
+/// The text between <tag> (or <tag attr...>) and </tag>, searching from `from`; *end is just past
+/// it, or npos when there is no such element. An element left open is a FormatError.
+std::string_view element(const std::string& path, std::string_view xml, std::string_view tag, std::size_t from,
+                         std::size_t* end) {
+  *end = std::string_view::npos;
   std::string open("<"), close("</");
   open.append(tag), close.append(tag).append(">");
   for (std::size_t p = xml.find(open, from); p != std::string_view::npos; p = xml.find(open, p + 1)) {
     const std::size_t after = p + open.size();
     if (after >= xml.size() || (xml[after] != '>' && xml[after] != ' ')) continue;  // <WayPtX>, not <WayPt>
-    const std::size_t body = xml.find('>', after);
-    if (body == std::string_view::npos) return {};
-    const std::size_t q = xml.find(close, body);
-    if (q == std::string_view::npos) return {};
+    const std::size_t body = xml.find('>', after), q = xml.find(close, body);
+    if (q == std::string_view::npos)
+      throw FormatError(sapper::detail::concat(path, ": <", tag, "> at byte ", p, " is not closed"));
     *end = q + close.size();
     return xml.substr(body + 1, q - body - 1);
   }
-  *end = std::string_view::npos;
   return {};
 }
 
@@ -121,21 +122,21 @@ std::vector<Index> read_dzx(const std::string& path) {
   std::size_t end = 0;
   // "File" / "ProfileGroup" layouts: <WayPt><scan>n</scan><mark>User</mark>...</WayPt>
   for (std::size_t p = 0;; p = end) {
-    const auto wp = element(xml, "WayPt", p, &end);
+    const auto wp = element(path, xml, "WayPt", p, &end);
     if (end == std::string_view::npos) break;
     std::size_t e2 = 0;
-    const auto mark = element(wp, "mark", 0, &e2);
+    const auto mark = element(path, wp, "mark", 0, &e2);
     if (e2 == std::string_view::npos || mark != "User") continue;
-    const auto scan = element(wp, "scan", 0, &e2);
+    const auto scan = element(path, wp, "scan", 0, &e2);
     if (e2 == std::string_view::npos) throw FormatError(path + ": a user mark (<WayPt>) without a <scan>");
     add(scan);
   }
   // "TargetGroup" layout: <TargetWayPt><scanSampChanProp>scan,sample,channel,...</scanSampChanProp>
   for (std::size_t p = 0;; p = end) {
-    const auto wp = element(xml, "TargetWayPt", p, &end);
+    const auto wp = element(path, xml, "TargetWayPt", p, &end);
     if (end == std::string_view::npos) break;
     std::size_t e2 = 0;
-    const auto ssc = element(wp, "scanSampChanProp", 0, &e2);
+    const auto ssc = element(path, wp, "scanSampChanProp", 0, &e2);
     if (e2 == std::string_view::npos) throw FormatError(path + ": a <TargetWayPt> without a <scanSampChanProp>");
     add(ssc.substr(0, ssc.find(',')));
   }

@@ -81,7 +81,7 @@ GprFile<T> read_mala(const std::string& path) {
   s.format.time_zero_ns = signal_position * dt_ns;  // SIGNAL POSITION is in samples
   if (!std::isfinite(s.format.time_zero_ns)) rad.fail("SIGNAL POSITION", "gives a time zero that is not finite");
   s.axes.antenna_mhz = antenna_from_name(rad.get("ANTENNAS").value_or(""));
-  s.data.resize(n_samples, Index(m));
+  detail::size_output(s.data, n_samples, Index(m));
   parallel_for(Index(m), 0, [&](Index j0, Index j1) {  // memory-bound: all cores keep it moving
     for (auto j = std::size_t(j0); j < std::size_t(j1); ++j) {
       T* col = s.data.col(Index(j)).data();

@@ -259,7 +259,7 @@ GprFile<T> read_segy(const std::string& path) {
   if (dt_raw == 0) f.fail(kInterval, "sample interval", "0 in the binary header and in the first trace header");
 
   BScan<T> b;
-  b.data.resize(Index(ns), Index(m));
+  detail::size_output(b.data, Index(ns), Index(m));
   b.format.n_samples = Index(ns);
   b.format.dt_ns = double(dt_raw) / 1000.0;
   Eigen::Matrix<double, Eigen::Dynamic, 3> xyz(Index(m), 3);

@@ -51,11 +51,25 @@ std::string dt1_data() {  // 2 traces of a 128-byte header + 4 int16
   return s;
 }
 
+/// A small valid DZT for the sidecars to sit beside (written once per process).
+std::string dzt_beside(const std::string& stem) {
+  const auto p = (dir() / (stem + ".dzt")).string();
+  if (!fs::exists(p)) {
+    sapper::io::GprFile<float> f;
+    sapper::BScan<float> b;
+    b.data = sapper::Matrix<float>::Constant(4, 6, 1.0f);
+    b.format = {4, 0.1, 0};
+    f.channels.push_back(b);
+    sapper::io::write_dzt(p, f);
+  }
+  return p;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const int target = data[0] % 10;
+  const int target = data[0] % 12;
   ++data, --size;
   try {
     switch (target) {
@@ -98,6 +112,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 9:  // Geometrics G-858 STN text
         put(dir() / "i.stn", data, size);
         sapper::io::read_g858((dir() / "i.stn").string());
+        break;
+      case 10:  // DZG text beside a valid DZT
+        put(dir() / "j.dzg", data, size);
+        sapper::io::read_dzt<float>(dzt_beside("j"));
+        break;
+      case 11:  // DZX text beside a valid DZT
+        put(dir() / "k.dzx", data, size);
+        sapper::io::read_dzt<float>(dzt_beside("k"));
         break;
       default:  // one NMEA sentence
         sapper::io::parse_nmea(std::string_view(reinterpret_cast<const char*>(data), size));

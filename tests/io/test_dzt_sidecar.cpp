@@ -135,6 +135,8 @@ TEST(DztSidecar, MalformedSidecarsNameFileAndLine) {
   test::expect_format_error([&] { read_dzg(a); }, {a, "line 3", "scan number"});
   test::expect_format_error([&] { read_dzg(b); }, {b, "line 2", "scan 3 after scan 5"});
   test::expect_format_error([&] { read_dzx(c); }, {c, "-3", "not an integer"});
+  put(c, "<DZX><File><WayPt><scan>2</scan><mark>User</mark></File>");
+  test::expect_format_error([&] { read_dzx(c); }, {c, "<WayPt> at byte 11 is not closed"});
   // a sidecar that breaks makes the DZT read fail with its name, not silently lose positions
   const auto p = dzt("bad2", 4, true);
   put(tmp("bad2.DZG"), "$GSSIS,5,0\n$GSSIS,3,1\n");

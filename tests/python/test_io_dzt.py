@@ -92,3 +92,41 @@ def test_truncated_raise_value_error(tmp_path):
             sapper.io.read(p)
         msg = str(e.value)
         assert f"cut_{n}.DZT" in msg and "byte" in msg, msg
+
+
+def _nmea(body):
+    x = 0
+    for c in body.encode():
+        x ^= c
+    return f"${body}*{x:02X}"
+
+
+def test_dzg_and_dzx_beside_the_dzt(tmp_path):
+    # 9 traces, no in-data marks (raw second sample 0); fixes at scans 0 and 8, 0.0001 deg apart in latitude
+    data = np.full((8, 9), 5.0)
+    data[1] = -32768.0
+    p = tmp_path / "LINE01.DZT"
+    sapper.io.write_dzt(p, data, 0.1)
+    lines = []
+    for scan, minutes in ((0, "5100.0000"), (8, "5100.0060")):
+        lines += [f"$GSSIS,{scan},{scan * 0.1}",
+                  _nmea(f"GPGGA,120000.00,{minutes},N,00500.0000,E,1,09,0.8,50.0,M,47.0,M,,")]
+    (tmp_path / "LINE01.DZG").write_text("\n".join(lines) + "\n")
+    (tmp_path / "LINE01.DZX").write_text(
+        "<DZX><File><Profile><WayPt><scan>3</scan><mark>User</mark></WayPt></Profile></File></DZX>")
+    r = sapper.io.read(p)
+    assert r.marks == [3]
+    xyz = r.channels[0].xyz
+    assert xyz.shape == (9, 3)
+    # 0.0001 deg of latitude at 51 deg: the meridian radius of curvature M times the angle
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    phi = math.radians(51.00005)
+    m = a * (1 - e2) / (1 - e2 * math.sin(phi) ** 2) ** 1.5
+    north = m * math.radians(0.0001)
+    np.testing.assert_allclose(xyz[:, 1], north * np.arange(9) / 8, atol=2e-3)
+    np.testing.assert_allclose(xyz[:, 0], 0.0, atol=1e-6)
+    # time-mode survey (no distance calibration): positions along the GPS track
+    np.testing.assert_allclose(r.channels[0].position_m, north * np.arange(9) / 8, atol=2e-3)
+    assert float(r.header["origin_lat_deg"]) == pytest.approx(51.0)
+    assert r.header["dzg_fixes"] == "2"
