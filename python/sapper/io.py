@@ -323,7 +323,8 @@ __all__ += ["MagData", "BaseStationData", "read_mag", "read_base_station"]
 _SEGY_FORMATS = {"ibm": 1, "int32": 2, "int16": 3, "ieee": 5}
 
 
-def write_segy(path, data, dt_ns, *, xyz=None, format="ieee", byte_order="big") -> None:
+def write_segy(path, data, dt_ns, *, xyz=None, format="ieee", byte_order="big", time_zero_ns=0.0,
+               antenna_mhz=math.nan) -> None:
     """Write a one-channel SEG-Y rev 2 file that :func:`read` reads back (``.sgy``/``.segy``).
 
     Parameters
@@ -342,6 +343,12 @@ def write_segy(path, data, dt_ns, *, xyz=None, format="ieee", byte_order="big") 
         Sample format (codes 5, 1, 2, 3).
     byte_order : {"big", "little"}
         Big-endian is the standard; little-endian as SEG-Y rev 2 allows.
+    time_zero_ns : float
+        Time zero, ns after the first sample (>= 0). SEG-Y has no field for it:
+        it goes into sapper's textual header line ``C 6``, which :func:`read`
+        reads back (other readers ignore it).
+    antenna_mhz : float
+        Antenna centre frequency, MHz (NaN: unknown), on the same line.
 
     Raises
     ------
@@ -356,7 +363,12 @@ def write_segy(path, data, dt_ns, *, xyz=None, format="ieee", byte_order="big") 
     if a.ndim != 2 or a.size == 0:
         raise ValueError(f"data has shape {a.shape}; expected a non-empty (n_samples, n_traces) array")
     c = None if xyz is None else np.ascontiguousarray(np.asarray(xyz, dtype=np.float64))
-    _core.io.write_segy(os.fspath(path), a, float(dt_ns), c, _SEGY_FORMATS[format], byte_order == "big")
+    if not (math.isfinite(time_zero_ns) and time_zero_ns >= 0):
+        raise ValueError(f"time_zero_ns = {time_zero_ns} must be finite and >= 0")
+    if not (math.isnan(antenna_mhz) or (math.isfinite(antenna_mhz) and antenna_mhz > 0)):
+        raise ValueError(f"antenna_mhz = {antenna_mhz} must be positive (or NaN: unknown)")
+    _core.io.write_segy(os.fspath(path), a, float(dt_ns), c, _SEGY_FORMATS[format], byte_order == "big",
+                        float(time_zero_ns), float(antenna_mhz))
 
 
 __all__.append("write_segy")

@@ -126,12 +126,13 @@ void bind_io(py::module_& m) {
     io::write_dzt(path, f, bits);
   });
   io.def("write_segy", [](const std::string& path, Arr<double> data, double dt_ns, py::object xyz, int format_code,
-                          bool big_endian) {
+                          bool big_endian, double time_zero_ns, double antenna_mhz) {
     io::GprFile<double> f;
     f.format = "segy";
     BScan<double> c;
     c.data = as_matrix(data);
-    c.format = {c.data.rows(), dt_ns, 0.0};
+    c.format = {c.data.rows(), dt_ns, time_zero_ns};
+    c.axes.antenna_mhz = antenna_mhz;
     if (!xyz.is_none()) {
       auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(xyz);
       if (!a || a.ndim() != 2 || a.shape(1) != 3 || a.shape(0) != py::ssize_t(c.data.cols()))

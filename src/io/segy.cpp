@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -84,6 +86,22 @@ std::string textual(const std::uint8_t* p, bool ebcdic) {
     s += l;
   }
   return s;
+}
+
+// sapper's textual line "C 6 SAPPER TIME ZERO NS: <t0> ANTENNA MHZ: <f>" (write_segy).
+constexpr std::string_view kSapperTimeZero = "SAPPER TIME ZERO NS:", kSapperAntenna = "ANTENNA MHZ:";
+
+/// The number after `key` in sapper's line of the textual header; NaN when absent or unreadable.
+double sapper_value(const std::string& text, std::string_view key) {
+  const auto line = text.find(kSapperTimeZero);
+  if (line == std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  const auto k = text.find(key, line);
+  if (k == std::string::npos || k > line + 80) return std::numeric_limits<double>::quiet_NaN();
+  const char *b = text.data() + k + key.size(), *e = text.data() + text.size();
+  while (b < e && *b == ' ') ++b;
+  double v = std::numeric_limits<double>::quiet_NaN();
+  std::from_chars(b, e, v);  // "nan" parses as NaN; anything unreadable leaves NaN
+  return v;
 }
 
 std::size_t sample_bytes(int code) {
@@ -185,6 +203,7 @@ GprFile<T> read_segy(const std::string& path) {
   const bool ebcdic = is_ebcdic(f.data(), kText);
   H["textual"] = textual(f.data(), ebcdic);
   H["textual_encoding"] = ebcdic ? "ebcdic" : "ascii";
+  const double t0 = sapper_value(H["textual"], kSapperTimeZero), mhz = sapper_value(H["textual"], kSapperAntenna);
 
   // Byte order: the format code read big-endian is 1..16 (the standard), else little-endian.
   bool big = true;
@@ -262,6 +281,8 @@ GprFile<T> read_segy(const std::string& path) {
   detail::size_output(b.data, Index(ns), Index(m));
   b.format.n_samples = Index(ns);
   b.format.dt_ns = double(dt_raw) / 1000.0;
+  if (std::isfinite(t0) && t0 >= 0) b.format.time_zero_ns = t0;
+  if (std::isfinite(mhz) && mhz > 0) b.axes.antenna_mhz = mhz;
   Eigen::Matrix<double, Eigen::Dynamic, 3> xyz(Index(m), 3);
   bool any_coord = false;
   for (std::size_t k = 0; k < m; ++k) {
@@ -314,6 +335,8 @@ void write_segy(const std::string& path, const GprFile<T>& file, SegyWrite o) {
   const double ps = b.format.dt_ns * 1000.0, psr = std::round(ps);
   require(psr >= 1 && psr <= 65535 && std::abs(ps - psr) <= 1e-6 * psr, path, ": dt_ns = ", b.format.dt_ns,
           " is not a whole number of picoseconds in 1..65535 (the sample interval field, bytes 3217-3218)");
+  require(std::isfinite(b.format.time_zero_ns) && b.format.time_zero_ns >= 0, path, ": time_zero_ns = ",
+          b.format.time_zero_ns, " must be finite and >= 0");
   const bool has_xyz = b.axes.xyz.rows() > 0;
   if (has_xyz)
     for (Index k = 0; k < m; ++k)
@@ -356,7 +379,10 @@ void write_segy(const std::string& path, const GprFile<T>& file, SegyWrite o) {
   line("C 3 SAMPLE INTERVAL IN PICOSECONDS (BINARY HEADER BYTES 3217-3218): " + std::to_string(long(psr)));
   line(std::string("C 4 SAMPLE FORMAT CODE ") + std::to_string(o.format) + (big ? " BIG-ENDIAN" : " LITTLE-ENDIAN"));
   line(has_xyz ? "C 5 SOURCE X/Y (BYTES 73-80) AND ELEVATION (41-44) IN M, SCALAR -100 (CM)" : "C 5 NO COORDINATES");
-  for (int i = 6; i <= 39; ++i) line((i < 10 ? "C " : "C") + std::to_string(i));
+  // No SEG-Y field holds a GPR time zero or antenna: sapper keeps them in a textual line of its own.
+  line(sapper::detail::concat("C 6 ", kSapperTimeZero, " ", std::setprecision(12), b.format.time_zero_ns, " ",
+                              kSapperAntenna, " ", b.axes.antenna_mhz));
+  for (int i = 7; i <= 39; ++i) line((i < 10 ? "C " : "C") + std::to_string(i));
   line("C40 END TEXTUAL HEADER");
   for (std::size_t i = 0; i < kText; ++i) head[i] = o.ebcdic ? to_ebcdic(text[i]) : std::uint8_t(text[i]);
   store<std::int32_t>(&head[kJob], 1, big);

@@ -161,6 +161,27 @@ TEST(SegyRoundTrip, FloatDataExactInIeee) {
   }
 }
 
+TEST(SegyRoundTrip, TimeZeroAndAntennaInSappersTextualLine) {
+  for (bool ebcdic : {false, true}) {
+    auto f = make(16, 3, 0.125, false);
+    f.channels[0].format.time_zero_ns = 1.375;
+    f.channels[0].axes.antenna_mhz = 1600;
+    const std::string p = tmp(ebcdic ? "t0e.sgy" : "t0a.sgy");
+    write_segy(p, f, SegyWrite{5, true, ebcdic});
+    const auto r = read_segy<double>(p);
+    EXPECT_EQ(r.channels[0].format.time_zero_ns, 1.375);
+    EXPECT_EQ(r.channels[0].axes.antenna_mhz, 1600.0);
+    EXPECT_NE(r.header.at("textual").find("C 6 SAPPER TIME ZERO NS: 1.375 ANTENNA MHZ: 1600"), std::string::npos);
+  }
+  // unknown antenna: written as nan, read back as NaN
+  auto f = make(16, 3, 0.125, false);
+  const std::string p = tmp("t0nan.sgy");
+  write_segy(p, f);
+  const auto r = read_segy<double>(p);
+  EXPECT_EQ(r.channels[0].format.time_zero_ns, 0.0);
+  EXPECT_TRUE(std::isnan(r.channels[0].axes.antenna_mhz));
+}
+
 TEST(SegyWriteTest, RejectsWhatTheFileCannotHold) {
   const std::string p = tmp("bad.sgy");
   auto f = make(8, 2, 0.1, false, 1.0);

@@ -95,3 +95,13 @@ def test_truncated_raise_value_error(tmp_path, cut):
     bad.write_bytes(good.read_bytes()[:cut])
     with pytest.raises(ValueError, match="byte"):
         sapper.io.read(bad)
+
+
+def test_time_zero_and_antenna_round_trip(tmp_path):
+    p = tmp_path / "t0.sgy"
+    sapper.io.write_segy(p, np.zeros((16, 4)), 0.1, time_zero_ns=2.5, antenna_mhz=500.0)
+    r = sapper.io.read(p)
+    assert r.channels[0].time_zero_ns == 2.5
+    assert r.channels[0].antenna_mhz == 500.0
+    with pytest.raises(ValueError, match="time_zero_ns"):
+        sapper.io.write_segy(p, np.zeros((16, 4)), 0.1, time_zero_ns=-1.0)
