@@ -161,6 +161,7 @@ void bind_mag_lines(py::module_& m);      // mag_lines.cpp
 void bind_mag_gridding(py::module_& m);   // mag_gridding.cpp
 void bind_mag_transform(py::module_& m);  // mag_transform.cpp
 void bind_mag_source(py::module_& m);     // mag_source.cpp
+void bind_clutter(py::module_& m);        // clutter.cpp
 }  // namespace sapper::python
 
 PYBIND11_MODULE(_core, m) {
@@ -193,4 +194,5 @@ PYBIND11_MODULE(_core, m) {
   python::bind_mag_gridding(m);
   python::bind_mag_transform(m);
   python::bind_mag_source(m);
+  python::bind_clutter(m);
 }

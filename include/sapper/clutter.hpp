@@ -1,0 +1,3 @@
+// sapper::clutter umbrella header: GPR clutter suppression (subspace methods, ground bounce).
+#pragma once
+#include "sapper/clutter/subspace.hpp"
