@@ -1,4 +1,5 @@
 #pragma once
+#include "sapper/clutter.hpp"
 #include "sapper/core.hpp"
 #include "sapper/eval.hpp"
 #include "sapper/gpr.hpp"

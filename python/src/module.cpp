@@ -162,6 +162,7 @@ void bind_mag_gridding(py::module_& m);   // mag_gridding.cpp
 void bind_mag_transform(py::module_& m);  // mag_transform.cpp
 void bind_mag_source(py::module_& m);     // mag_source.cpp
 void bind_clutter(py::module_& m);        // clutter.cpp
+void bind_clutter_ground(py::module_& m); // clutter_ground.cpp
 }  // namespace sapper::python
 
 PYBIND11_MODULE(_core, m) {
@@ -195,4 +196,5 @@ PYBIND11_MODULE(_core, m) {
   python::bind_mag_transform(m);
   python::bind_mag_source(m);
   python::bind_clutter(m);
+  python::bind_clutter_ground(m);
 }

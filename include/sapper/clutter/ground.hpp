@@ -1,0 +1,86 @@
+// sapper::clutter ground bounce: track the air-ground reflection trace by trace, flatten the
+// B-scan to it, and remove it adaptively (a template scaled and shifted per trace by least
+// squares). On rough ground the bounce wanders by fractions of a sample to several samples from
+// trace to trace, so mean-trace subtraction leaves most of it behind; following it does not.
+// Formulas: docs/clutter.md, "Ground bounce".
+#pragma once
+
+#include <limits>
+#include <span>
+#include <vector>
+
+#include "sapper/core/types.hpp"
+
+namespace sapper::clutter {
+
+struct GroundTrackOptions {
+  /// Times searched for the bounce, ns after sample 0 (end <= start: to the end of the trace).
+  /// Start it after the antenna's direct coupling when that is stronger than the ground.
+  double search_start_ns = 0, search_end_ns = 0;
+  /// Outlier rejection: a pick farther than outlier_mads robust deviations (1.4826 MAD of the
+  /// pick-minus-running-median) from the running median of outlier_window picks is replaced by
+  /// that median (a shallow target or a dropout must not drag the surface). 0 turns it off.
+  Index outlier_window = 15;
+  double outlier_mads = 4;
+  /// Picks are then smoothed by a centred running mean of this many traces (1: not smoothed; real
+  /// roughness changes from trace to trace, so smoothing is off by default).
+  Index smooth_traces = 1;
+  /// Refinement: picks re-estimated by cross-correlating each trace with the median bounce
+  /// (gate_ns either side of it) this many times.
+  int refine_iterations = 2;
+  double gate_ns = 0;  ///< 0: 1.5 periods of the dominant frequency of the median bounce
+};
+
+/// Ground-bounce time of every trace, ns after sample 0 (sub-sample): the peak of |x| in the
+/// search window (3-point parabolic refinement), outliers replaced, then refined by
+/// cross-correlation with the median flattened bounce. Throws ValueError for bad options or an
+/// empty window; NaN samples propagate.
+template <class T>
+std::vector<double> track_ground(ConstView<T> in, const TraceFormat& f, const GroundTrackOptions& o = {},
+                                 int threads = 0);
+
+/// out = in shifted so that every trace's bounce lands on reference_ns (NaN: the median pick):
+/// trace j moves by reference - ground_ns[j] (gpr::shift_traces, 16-tap Lanczos). Returns the
+/// reference used. in == out is allowed.
+template <class T>
+double flatten(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<const double> ground_ns,
+               double reference_ns = std::numeric_limits<double>::quiet_NaN(), int threads = 0);
+
+struct GroundRemovalOptions {
+  double gate_before_ns = 0, gate_after_ns = 0;  ///< removed around the bounce; 0: 1.5 periods each side
+  Index template_traces = 0;  ///< template = median of this many flattened traces (centred; 0: all)
+  bool fit_shift = true;      ///< also fit a residual sub-sample shift per trace (else amplitude only)
+  /// Also remove the antenna's ringing R(t), fixed in time while the bounce follows the ground:
+  /// three rounds of R = mean over traces of (x - bounce model), bounce refitted to x - R; the
+  /// output is then x - bounce - R (R through gpr::remove_mean_trace).
+  bool remove_ringing = true;
+};
+
+/// Per trace: the fitted amplitude a and residual shift (ns) of the template, and the fraction of
+/// the gate's energy removed.
+struct GroundFit {
+  std::vector<double> amplitude, shift_ns, removed_fraction;
+  double reference_ns = 0, gate_before_ns = 0, gate_after_ns = 0;
+};
+
+/// Adaptive ground-bounce removal. Flattened to the picks, trace j is y_j(t); the template g(t) is
+/// the median of the flattened traces (all, or template_traces centred on j) inside the gate
+/// [r - before, r + after], tapered by a Tukey window w. Least squares over the gate gives
+/// y_j ~ a g + b g' (g' = dg/dt: a shift of -b/a to first order); the model w (a g + b g') is
+/// shifted back to the trace's own bounce and subtracted from the input, so the data are
+/// interpolated only through the smooth model. in == out is allowed.
+template <class T>
+GroundFit remove_ground(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<const double> ground_ns,
+                        const GroundRemovalOptions& o = {}, int threads = 0);
+
+#define SAPPER_CLUTTER_GROUND_EXTERN(T)                                                                         \
+  extern template std::vector<double> track_ground<T>(ConstView<T>, const TraceFormat&, const GroundTrackOptions&, \
+                                                      int);                                                      \
+  extern template double flatten<T>(ConstView<T>, View<T>, const TraceFormat&, std::span<const double>, double, int); \
+  extern template GroundFit remove_ground<T>(ConstView<T>, View<T>, const TraceFormat&, std::span<const double>,  \
+                                             const GroundRemovalOptions&, int);
+SAPPER_CLUTTER_GROUND_EXTERN(float)
+SAPPER_CLUTTER_GROUND_EXTERN(double)
+#undef SAPPER_CLUTTER_GROUND_EXTERN
+
+}  // namespace sapper::clutter

@@ -1,0 +1,161 @@
+"""Ground bounce: track the air-ground reflection trace by trace, flatten to it,
+and remove it adaptively.
+
+On rough ground the bounce moves by fractions of a sample to several samples
+from trace to trace, so subtracting a mean trace leaves most of it behind.
+:func:`track_ground` picks it with sub-sample precision, :func:`flatten` aligns
+every trace on it, and :func:`remove_ground` subtracts a template scaled and
+shifted per trace by least squares, put back at each trace's own bounce.
+Formulas: ``docs/clutter.md``, "Ground bounce".
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _core
+from ..gpr import _dt, _finish, _prepare
+
+__all__ = ["track_ground", "flatten", "remove_ground"]
+
+
+def _lib(x):
+    return _core.clutter_ground.f32 if x.dtype == np.float32 else _core.clutter_ground.f64
+
+
+def _picks(ground_ns, n_traces):
+    g = np.ascontiguousarray(np.asarray(ground_ns, dtype=np.float64))
+    if g.shape != (n_traces,):
+        raise ValueError(f"ground_ns has shape {g.shape}; expected ({n_traces},), one pick per trace")
+    if not np.isfinite(g).all():
+        raise ValueError(f"ground_ns[{int(np.argmin(np.isfinite(g)))}] is not finite")
+    return g
+
+
+def track_ground(data, dt_ns, *, search_ns=None, outlier_window=15, outlier_mads=4.0, smooth_traces=1,
+                 refine_iterations=2, gate_ns=0.0, threads=0, check_finite=True):
+    """Ground-bounce time of every trace, ns after sample 0 (sub-sample).
+
+    The peak of ``|x|`` in the search window (3-point parabolic refinement);
+    picks farther than ``outlier_mads`` robust deviations (1.4826 MAD) from
+    the running median of ``outlier_window`` picks are replaced by that median;
+    then ``refine_iterations`` times: flatten to the median pick, take the
+    median bounce, and move each pick to the peak of its cross-correlation with
+    it (within a quarter period, parabolic refinement).
+
+    Parameters
+    ----------
+    data : array_like, shape (n_samples, n_traces)
+        B-scan, float32 or float64.
+    dt_ns : float
+        Sample interval, ns.
+    search_ns : (float, float), optional
+        Window searched for the bounce, ns after sample 0. Start it after the
+        antenna's direct coupling when that is stronger than the ground.
+        Default: the whole trace.
+    outlier_window : int, default 15
+        Traces in the running median of the outlier test (0: no test).
+    outlier_mads : float, default 4.0
+        Threshold of the outlier test, in robust deviations (0: no test).
+    smooth_traces : int, default 1
+        Centred running mean of the picks over this many traces (1: none).
+    refine_iterations : int, default 2
+        Cross-correlation refinements (0..20).
+    gate_ns : float, default 0.0
+        Half-width of the correlation gate around the bounce; 0: 1.5 periods
+        of the median bounce.
+    threads : int, default 0
+        Number of threads; 0 = all cores.
+    check_finite : bool, default True
+        Reject NaN/Inf in ``data``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape ``(n_traces,)``, ns after sample 0.
+    """
+    lib, x, _, one = _prepare(data, None, check_finite)
+    if one:
+        raise ValueError("track_ground needs a B-scan (n_samples, n_traces)")
+    s0, s1 = (0.0, 0.0) if search_ns is None else (float(search_ns[0]), float(search_ns[1]))
+    return _lib(x).track_ground(x, _dt(dt_ns), s0, s1, int(outlier_window), float(outlier_mads), int(smooth_traces),
+                                int(refine_iterations), float(gate_ns), int(threads))
+
+
+def flatten(data, dt_ns, ground_ns, *, reference_ns=None, out=None, threads=0, check_finite=True):
+    """Shift every trace so that its ground bounce lands on ``reference_ns``.
+
+    Trace ``j`` moves later by ``reference_ns - ground_ns[j]`` (16-tap
+    Lanczos interpolation, as :func:`sapper.gpr.shift_traces`).
+
+    Parameters
+    ----------
+    data : array_like, shape (n_samples, n_traces)
+    dt_ns : float
+    ground_ns : array_like, shape (n_traces,)
+        Bounce time of each trace, ns after sample 0 (e.g. :func:`track_ground`).
+    reference_ns : float, optional
+        Where the bounces go; default the median of ``ground_ns``.
+    out, threads, check_finite
+        As in :mod:`sapper.gpr`.
+
+    Returns
+    -------
+    (numpy.ndarray, float)
+        The flattened B-scan and the reference used, ns.
+    """
+    lib, x, y, one = _prepare(data, out, check_finite)
+    g = _picks(ground_ns, x.shape[1])
+    ref = math.nan if reference_ns is None else float(reference_ns)
+    r = _lib(x).flatten(x, y, _dt(dt_ns), g, ref, int(threads))
+    return _finish(y, one), r
+
+
+def remove_ground(data, dt_ns, ground_ns, *, gate_ns=None, template_traces=0, fit_shift=True, remove_ringing=True,
+                  out=None, threads=0, check_finite=True):
+    """Adaptive ground-bounce removal.
+
+    Flattened to the picks, trace ``j`` is ``y_j(t)``; the template ``g(t)``
+    is the median of the flattened traces (all, or ``template_traces``
+    centred on ``j``) inside the gate ``[r - before, r + after]`` around the
+    reference ``r``, tapered by a Tukey window ``w`` (cosine ramps over a
+    quarter of the gate). Weighted least squares over the gate gives
+    ``y_j ~ a g + b g'`` (``g' = dg/dt``: a residual shift of ``-b/a``); the
+    model ``w (a g + b g')`` is shifted back to the trace's own bounce and
+    subtracted from the input, so the data themselves are never interpolated.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_samples, n_traces)
+    dt_ns : float
+    ground_ns : array_like, shape (n_traces,)
+        Bounce time of each trace (:func:`track_ground`).
+    gate_ns : (float, float), optional
+        ``(before, after)`` the bounce, ns; default 1.5 periods of the median
+        bounce each side.
+    template_traces : int, default 0
+        Traces in the moving template (0: the whole profile).
+    fit_shift : bool, default True
+        Fit the residual shift ``b`` as well as the amplitude ``a``.
+    remove_ringing : bool, default True
+        Also remove the antenna's ringing ``R(t)``, fixed in time while the
+        bounce follows the ground: three rounds of ``R`` = mean over traces of
+        ``x - bounce model`` and the bounce refitted to ``x - R``; the output
+        is ``x - bounce - R``.
+    out, threads, check_finite
+        As in :mod:`sapper.gpr`.
+
+    Returns
+    -------
+    (numpy.ndarray, dict)
+        The B-scan without the bounce, and the fit: ``amplitude``,
+        ``shift_ns``, ``removed_fraction`` (per trace), ``reference_ns``,
+        ``gate_before_ns``, ``gate_after_ns``.
+    """
+    lib, x, y, one = _prepare(data, out, check_finite)
+    g = _picks(ground_ns, x.shape[1])
+    before, after = (0.0, 0.0) if gate_ns is None else (float(gate_ns[0]), float(gate_ns[1]))
+    fit = _lib(x).remove_ground(x, y, _dt(dt_ns), g, before, after, int(template_traces), bool(fit_shift),
+                                bool(remove_ringing), int(threads))
+    return _finish(y, one), fit

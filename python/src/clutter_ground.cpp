@@ -1,0 +1,58 @@
+// Bindings of sapper::clutter ground-bounce tracking and removal (include/sapper/clutter/ground.hpp).
+#include "common.hpp"
+
+namespace sapper::python {
+
+namespace {
+
+template <class T>
+void bind(py::module_& m) {
+  m.def("track_ground", [](Arr<T> in, double dt, double s0, double s1, Index ow, double omads, Index smooth, int iters,
+                           double gate, int th) {
+    auto x = as_matrix(in);
+    clutter::GroundTrackOptions o{s0, s1, ow, omads, smooth, iters, gate};
+    std::vector<double> p;
+    {
+      py::gil_scoped_release nogil;
+      p = clutter::track_ground<T>(x, {x.rows(), dt, 0}, o, th);
+    }
+    return py::array_t<double>(py::ssize_t(p.size()), p.data());
+  });
+  m.def("flatten", [](Arr<T> in, Arr<T> out, double dt, py::array_t<double, py::array::c_style | py::array::forcecast> g,
+                      double ref, int th) {
+    auto x = as_matrix(in), y = as_matrix(out);
+    std::span<const double> s(g.data(), std::size_t(g.size()));
+    py::gil_scoped_release nogil;
+    return clutter::flatten<T>(x, y, {x.rows(), dt, 0}, s, ref, th);
+  });
+  m.def("remove_ground", [](Arr<T> in, Arr<T> out, double dt, py::array_t<double, py::array::c_style | py::array::forcecast> g,
+                            double before, double after, Index tt, bool fit_shift, bool ringing, int th) {
+    auto x = as_matrix(in), y = as_matrix(out);
+    std::span<const double> s(g.data(), std::size_t(g.size()));
+    clutter::GroundFit r;
+    {
+      py::gil_scoped_release nogil;
+      r = clutter::remove_ground<T>(x, y, {x.rows(), dt, 0}, s, {before, after, tt, fit_shift, ringing}, th);
+    }
+    const auto vec = [](const std::vector<double>& v) { return py::array_t<double>(py::ssize_t(v.size()), v.data()); };
+    py::dict d;
+    d["amplitude"] = vec(r.amplitude);
+    d["shift_ns"] = vec(r.shift_ns);
+    d["removed_fraction"] = vec(r.removed_fraction);
+    d["reference_ns"] = r.reference_ns;
+    d["gate_before_ns"] = r.gate_before_ns;
+    d["gate_after_ns"] = r.gate_after_ns;
+    return d;
+  });
+}
+
+}  // namespace
+
+void bind_clutter_ground(py::module_& m) {
+  auto g = m.def_submodule("clutter_ground");
+  auto f32 = g.def_submodule("f32"), f64 = g.def_submodule("f64");
+  bind<float>(f32);
+  bind<double>(f64);
+}
+
+}  // namespace sapper::python

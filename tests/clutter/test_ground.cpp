@@ -1,0 +1,148 @@
+// Ground-bounce tracking, flattening and adaptive removal on synthetic B-scans whose bounce times
+// and amplitudes are known: Ricker wavelets written from the formula at sub-sample times.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+#include <random>
+#include <vector>
+
+#include "sapper/clutter/ground.hpp"
+
+using namespace sapper;
+using namespace sapper::clutter;
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+double ricker(double t, double f_ghz) {
+  const double a = kPi * f_ghz * t;
+  return (1 - 2 * a * a) * std::exp(-a * a);
+}
+
+struct Scene {
+  Matrix<double> data;
+  std::vector<double> t_ground, amp;
+  TraceFormat f{256, 0.025, 0};
+};
+
+/// A rough-ground bounce (negative polarity, amplitude varying along the profile), a weak antenna
+/// coupling at 0.5 ns, and optionally a small target hyperbola 1 ns below the mean surface.
+Scene scene(Index m, double rough_ns, bool target, unsigned seed = 1) {
+  Scene s;
+  s.data = Matrix<double>::Zero(256, m);
+  std::mt19937 g(seed);
+  std::normal_distribution<double> nd(0, 1);
+  // smooth random surface: a few sinusoids of random phase
+  double ph[3] = {nd(g), nd(g), nd(g)};
+  for (Index j = 0; j < m; ++j) {
+    const double x = double(j);
+    const double r = rough_ns * (std::sin(0.11 * x + ph[0]) + 0.6 * std::sin(0.37 * x + ph[1]) + 0.4 * std::sin(0.9 * x + ph[2])) / 1.25;
+    s.t_ground.push_back(2.0 + r);
+    s.amp.push_back(-(1.0 + 0.2 * std::sin(0.05 * x)));
+    for (Index i = 0; i < 256; ++i) {
+      const double t = double(i) * 0.025;
+      double v = s.amp.back() * ricker(t - s.t_ground.back(), 1.5) + 0.2 * ricker(t - 0.5, 1.5);
+      if (target) {
+        const double xt = (x - double(m) / 2) * 0.02, tt = 3.0 + 2 * std::sqrt(0.1 * 0.1 + xt * xt) / 0.12 - 2 * 0.1 / 0.12;
+        v += 0.05 * ricker(t - tt, 1.5);
+      }
+      s.data(i, j) = v;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST(ClutterGround, TrackingRecoversSubSampleBounceTimes) {
+  const auto s = scene(200, 0.08, false);  // bounce wanders by +-3 samples
+  GroundTrackOptions o;
+  o.search_start_ns = 1.0;  // after the coupling
+  const auto p = track_ground<double>(s.data, s.f, o);
+  ASSERT_EQ(p.size(), 200u);
+  double worst = 0;
+  for (std::size_t j = 0; j < p.size(); ++j) worst = std::max(worst, std::abs(p[j] - s.t_ground[j]));
+  EXPECT_LT(worst, 0.05 * s.f.dt_ns);  // a twentieth of a sample
+  // float data give the same picks to float precision
+  const Matrix<float> d = s.data.cast<float>();
+  const auto pf = track_ground<float>(d, s.f, o);
+  for (std::size_t j = 0; j < p.size(); ++j) EXPECT_NEAR(pf[j], p[j], 1e-3 * s.f.dt_ns);
+}
+
+TEST(ClutterGround, OutliersAreReplacedByTheRunningMedian) {
+  auto s = scene(120, 0.0, false);
+  // trace 60: a strong shallow echo 0.6 ns below the bounce beats it in the raw peak search
+  for (Index i = 0; i < 256; ++i) s.data(i, 60) += -3.0 * ricker(double(i) * 0.025 - 2.6, 1.5);
+  GroundTrackOptions o;
+  o.search_start_ns = 1.0;
+  o.refine_iterations = 0;
+  const auto p = track_ground<double>(s.data, s.f, o);
+  EXPECT_NEAR(p[60], 2.0, 1e-9);
+  o.outlier_mads = 0;  // off: the echo wins
+  EXPECT_NEAR(track_ground<double>(s.data, s.f, o)[60], 2.6, 0.05);
+}
+
+TEST(ClutterGround, FlatteningPutsEveryBounceOnTheReference) {
+  const auto s = scene(64, 0.08, false);
+  Matrix<double> y(256, 64);
+  const double r = flatten<double>(s.data, y, s.f, s.t_ground, 2.0);
+  EXPECT_EQ(r, 2.0);
+  // after flattening, every trace's bounce is the same wavelet at 2 ns: compare with the formula
+  for (Index j = 0; j < 64; ++j)
+    for (Index i = 60; i < 100; ++i)
+      EXPECT_NEAR(y(i, j), s.amp[std::size_t(j)] * ricker(double(i) * 0.025 - 2.0, 1.5), 2e-3) << i << "," << j;
+}
+
+TEST(ClutterGround, AdaptiveRemovalLeavesTheTargetAndLittleBounce) {
+  const auto s = scene(160, 0.08, true), bare = scene(160, 0.08, false);
+  const Matrix<double> target = s.data - bare.data;
+  // without ringing removal: the bounce goes, the coupling at 0.5 ns and everything outside the gate stay
+  GroundRemovalOptions o;
+  o.remove_ringing = false;
+  Matrix<double> out(256, 160);
+  const auto fit = remove_ground<double>(s.data, out, s.f, s.t_ground, o);
+  double e_bounce = 0, e_res = 0;
+  for (Index j = 0; j < 160; ++j)
+    for (Index i = 60; i < 110; ++i) {  // 1.5 to 2.75 ns: the bounce's band
+      const double b = bare.amp.at(std::size_t(j)) * ricker(double(i) * 0.025 - bare.t_ground[std::size_t(j)], 1.5);
+      const double res = out(i, j) - target(i, j) - 0.2 * ricker(double(i) * 0.025 - 0.5, 1.5);
+      e_bounce += b * b, e_res += res * res;
+    }
+  EXPECT_LT(e_res / e_bounce, 1e-3);  // more than 30 dB of the bounce removed
+  for (Index j = 0; j < 160; j += 20)  // the amplitude fit follows the known amplitude (up to the template's scale)
+    EXPECT_NEAR(fit.amplitude[std::size_t(j)] / fit.amplitude[0], s.amp[std::size_t(j)] / s.amp[0], 0.02);
+  for (Index j = 0; j < 160; ++j)
+    for (Index i = 140; i < 256; ++i) EXPECT_EQ(out(i, j), s.data(i, j));
+  // with ringing removal (the default) the fixed coupling goes too; the target stays
+  remove_ground<double>(s.data, out, s.f, s.t_ground);
+  double e_clutter = 0, e_left = 0, peak = target.cwiseAbs().maxCoeff(), worst = 0;
+  for (Index j = 0; j < 160; ++j)
+    for (Index i = 0; i < 256; ++i) {
+      const double c = bare.data(i, j), left = out(i, j) - target(i, j);
+      e_clutter += c * c, e_left += left * left;
+      if (i >= 140) worst = std::max(worst, std::abs(left));
+    }
+  EXPECT_LT(e_left / e_clutter, 1e-3);
+  EXPECT_LT(worst, 0.05 * peak);  // below the gate only the target's own mean over traces is taken off
+}
+
+TEST(ClutterGround, BadInputNamed) {
+  const auto s = scene(8, 0.0, false);
+  Matrix<double> out(256, 8);
+  std::vector<double> short_picks(7, 2.0), nan_picks(8, 2.0);
+  nan_picks[3] = std::nan("");
+  EXPECT_THROW(remove_ground<double>(s.data, out, s.f, short_picks), ValueError);
+  try {
+    remove_ground<double>(s.data, out, s.f, nan_picks);
+    FAIL();
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("ground_ns[3]"), std::string::npos);
+  }
+  GroundTrackOptions o;
+  o.smooth_traces = 0;
+  EXPECT_THROW(track_ground<double>(s.data, s.f, o), ValueError);
+  TraceFormat bad = s.f;
+  bad.dt_ns = 0;
+  EXPECT_THROW(track_ground<double>(s.data, bad), ValueError);
+}
