@@ -28,6 +28,9 @@ struct Api<float> {
   static void* r2c(int n, float* i, C* o) { return fftwf_plan_dft_r2c_1d(n, i, o, kFlags); }
   static void* c2r(int n, C* i, float* o) { return fftwf_plan_dft_c2r_1d(n, i, o, kFlags); }
   static void* c2c(int n, C* i, C* o) { return fftwf_plan_dft_1d(n, i, o, FFTW_BACKWARD, kFlags); }
+  static void* many(int n, int m, int s, C* d, int sign) {
+    return fftwf_plan_many_dft(1, &n, m, d, nullptr, s, 1, d, nullptr, s, 1, sign, kFlags);
+  }
   static void destroy(void* p) { fftwf_destroy_plan(static_cast<fftwf_plan>(p)); }
   static void exec_r2c(void* p, float* i, C* o) { fftwf_execute_dft_r2c(static_cast<fftwf_plan>(p), i, o); }
   static void exec_c2r(void* p, C* i, float* o) { fftwf_execute_dft_c2r(static_cast<fftwf_plan>(p), i, o); }
@@ -39,6 +42,9 @@ struct Api<double> {
   static void* r2c(int n, double* i, C* o) { return fftw_plan_dft_r2c_1d(n, i, o, kFlags); }
   static void* c2r(int n, C* i, double* o) { return fftw_plan_dft_c2r_1d(n, i, o, kFlags); }
   static void* c2c(int n, C* i, C* o) { return fftw_plan_dft_1d(n, i, o, FFTW_BACKWARD, kFlags); }
+  static void* many(int n, int m, int s, C* d, int sign) {
+    return fftw_plan_many_dft(1, &n, m, d, nullptr, s, 1, d, nullptr, s, 1, sign, kFlags);
+  }
   static void destroy(void* p) { fftw_destroy_plan(static_cast<fftw_plan>(p)); }
   static void exec_r2c(void* p, double* i, C* o) { fftw_execute_dft_r2c(static_cast<fftw_plan>(p), i, o); }
   static void exec_c2r(void* p, C* i, double* o) { fftw_execute_dft_c2r(static_cast<fftw_plan>(p), i, o); }
@@ -53,6 +59,21 @@ struct Cache {
 template <class T>
 Cache<T>& cache() {
   static Cache<T> c;
+  return c;
+}
+
+struct ColumnsKey {
+  Index n, howmany, stride;
+  bool operator==(const ColumnsKey&) const = default;
+};
+template <class T>
+struct ColumnsCache {
+  std::mutex m;
+  std::list<std::pair<ColumnsKey, std::shared_ptr<const ColumnsPlan<T>>>> lru;  // front = most recent
+};
+template <class T>
+ColumnsCache<T>& columns_cache() {
+  static ColumnsCache<T> c;
   return c;
 }
 
@@ -122,17 +143,72 @@ void RealPlan<T>::inverse_complex(std::complex<T>* in, std::complex<T>* out) con
   Api<T>::exec_c2c(cinv_, reinterpret_cast<C*>(in), reinterpret_cast<C*>(out));
 }
 
+template <class T>
+ColumnsPlan<T>::ColumnsPlan(Index n, Index howmany, Index stride) {
+  using A = Api<T>;
+  using C = typename A::C;
+  Buffer<std::complex<T>> d(std::size_t((n - 1) * stride + howmany));  // planning overwrites it
+  auto* dp = reinterpret_cast<C*>(d.data());
+  std::lock_guard lock(planner_mutex());
+  fwd_ = A::many(int(n), int(howmany), int(stride), dp, FFTW_FORWARD);
+  inv_ = A::many(int(n), int(howmany), int(stride), dp, FFTW_BACKWARD);
+  if (!fwd_ || !inv_)
+    throw Error(detail::concat("FFTW could not plan ", howmany, " column transforms of length ", n));
+}
+
+template <class T>
+ColumnsPlan<T>::~ColumnsPlan() {
+  std::lock_guard lock(planner_mutex());
+  for (void* p : {fwd_, inv_})
+    if (p) Api<T>::destroy(p);
+}
+
+template <class T>
+std::shared_ptr<const ColumnsPlan<T>> ColumnsPlan<T>::get(Index n, Index howmany, Index stride) {
+  require(n >= 1 && n <= (Index{1} << 30), "FFT length ", n, " is outside [1, 2^30]");
+  require(howmany >= 1 && howmany <= stride && stride <= (Index{1} << 30) && (n - 1) * stride < (Index{1} << 31),
+          "column block of ", howmany, " columns with row stride ", stride, " is invalid");
+  const ColumnsKey key{n, howmany, stride};
+  auto& c = columns_cache<T>();
+  {
+    std::lock_guard lock(c.m);
+    for (auto it = c.lru.begin(); it != c.lru.end(); ++it)
+      if (it->first == key) {
+        c.lru.splice(c.lru.begin(), c.lru, it);
+        return it->second;
+      }
+  }
+  auto plan = std::make_shared<const ColumnsPlan<T>>(n, howmany, stride);  // plan outside the cache lock
+  std::lock_guard lock(c.m);
+  c.lru.emplace_front(key, plan);
+  if (c.lru.size() > kMaxPlans) c.lru.pop_back();
+  return plan;
+}
+
+template <class T>
+void ColumnsPlan<T>::forward(std::complex<T>* data) const noexcept {
+  using C = typename Api<T>::C;
+  Api<T>::exec_c2c(fwd_, reinterpret_cast<C*>(data), reinterpret_cast<C*>(data));
+}
+template <class T>
+void ColumnsPlan<T>::inverse(std::complex<T>* data) const noexcept {
+  using C = typename Api<T>::C;
+  Api<T>::exec_c2c(inv_, reinterpret_cast<C*>(data), reinterpret_cast<C*>(data));
+}
+
 std::size_t cache_size() {
   std::size_t s = 0;
-  {
-    std::lock_guard l(cache<float>().m);
-    s += cache<float>().lru.size();
-  }
-  std::lock_guard l(cache<double>().m);
-  return s + cache<double>().lru.size();
+  auto add = [&s](auto& c) {
+    std::lock_guard l(c.m);
+    s += c.lru.size();
+  };
+  add(cache<float>()), add(cache<double>()), add(columns_cache<float>()), add(columns_cache<double>());
+  return s;
 }
 
 template class RealPlan<float>;
 template class RealPlan<double>;
+template class ColumnsPlan<float>;
+template class ColumnsPlan<double>;
 
 }  // namespace sapper::fft

@@ -56,10 +56,33 @@ class RealPlan {
   void* cinv_ = nullptr;
 };
 
+/// In-place complex transforms of `howmany` interleaved columns of length n: element j of column c
+/// at data[j * stride + c] (a block of columns of a row-major array, FFTW's "many" plans, which
+/// vectorise across the columns). Unnormalised. `data` must be 64-byte aligned like fft::Buffer's
+/// start (a column offset that is a multiple of 4 complex doubles keeps it). Execution is thread-safe.
+template <class T>
+class ColumnsPlan {
+ public:
+  /// cached; throws ValueError unless 1 <= n, 1 <= howmany <= stride
+  static std::shared_ptr<const ColumnsPlan> get(Index n, Index howmany, Index stride);
+  void forward(std::complex<T>* data) const noexcept;  ///< exp(-2 pi i j k / n)
+  void inverse(std::complex<T>* data) const noexcept;  ///< exp(+2 pi i j k / n)
+  ~ColumnsPlan();
+  ColumnsPlan(Index n, Index howmany, Index stride);  // use get()
+  ColumnsPlan(const ColumnsPlan&) = delete;
+  ColumnsPlan& operator=(const ColumnsPlan&) = delete;
+
+ private:
+  void* fwd_ = nullptr;
+  void* inv_ = nullptr;
+};
+
 /// Number of plans held by the cache (bounded; least recently used evicted).
 std::size_t cache_size();
 
 extern template class RealPlan<float>;
 extern template class RealPlan<double>;
+extern template class ColumnsPlan<float>;
+extern template class ColumnsPlan<double>;
 
 }  // namespace sapper::fft
