@@ -234,8 +234,11 @@ TEST(MagTransformThreads, IdenticalForAnyThreadCount) {
       EXPECT_TRUE(std::isnan(b.values.data()[q]));
       continue;
     }
-    ASSERT_EQ(a.values.data()[q], b.values.data()[q]) << q;
-    ASSERT_EQ(c.values.data()[q], d.values.data()[q]) << q;
+    // bit-identical in a generic build; with -march=native the last bit may differ (FMA
+    // contraction in code whose vector/scalar split follows the buffers' alignment), so compare to
+    // 1e-12 of the peak
+    ASSERT_NEAR(a.values.data()[q], b.values.data()[q], 1e-12 * a.values.cwiseAbs().maxCoeff()) << q;
+    ASSERT_NEAR(c.values.data()[q], d.values.data()[q], 1e-12 * c.values.cwiseAbs().maxCoeff()) << q;
   }
 }
 
