@@ -238,10 +238,13 @@ Tracks make_tracks(const Readings& r, bool by_sensor) {
   Tracks t;
   t.order.resize(std::size_t(r.size()));
   std::iota(t.order.begin(), t.order.end(), Index{0});
-  std::stable_sort(t.order.begin(), t.order.end(), [&](Index a, Index b) {
+  // std::sort with the index as the last key is a stable sort (GCC 12's stable_sort buffer trips
+  // ASan's new/free check)
+  std::sort(t.order.begin(), t.order.end(), [&](Index a, Index b) {
     if (r.line[a] != r.line[b]) return r.line[a] < r.line[b];
     if (by_sensor && r.sensor[a] != r.sensor[b]) return r.sensor[a] < r.sensor[b];
-    return r.time_s[a] < r.time_s[b];
+    if (r.time_s[a] != r.time_s[b]) return r.time_s[a] < r.time_s[b];
+    return a < b;
   });
   for (Index j = 0; j < r.size(); ++j) {
     const Index i = t.order[j];
