@@ -15,13 +15,12 @@ moments A m^2; fields nT. Every formula: ``docs/mag_source.md``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .. import _core
-from ..sim.mag import KARABAKH, dipole_anomaly, dipole_field
+from ..sim.mag import KARABAKH, _field, dipole_anomaly, dipole_field
 from ._grid import Grid
 
 __all__ = ["fit_dipole", "fit_dipoles", "select_window", "euler_deconvolution", "DipoleFit", "MultiDipoleFit",
@@ -110,14 +109,6 @@ class MultiDipoleFit:
     dipoles: list
     residual_nt: np.ndarray
     rms_nt: float
-
-
-def _field(f):
-    if isinstance(f, Mapping):
-        f = (f["total_nt"], f["inclination_deg"], f["declination_deg"])
-    if len(f) != 3:
-        raise ValueError(f"field = {f!r}: expected (total_nt, inclination_deg, declination_deg)")
-    return tuple(float(v) for v in f)
 
 
 def _readings(x, y, z, dT):
