@@ -163,6 +163,9 @@ void bind_mag_transform(py::module_& m);  // mag_transform.cpp
 void bind_mag_source(py::module_& m);     // mag_source.cpp
 void bind_clutter(py::module_& m);        // clutter.cpp
 void bind_clutter_ground(py::module_& m); // clutter_ground.cpp
+void bind_detect_prescreen(py::module_& m);  // detect_prescreen.cpp
+void bind_detect_features(py::module_& m);   // detect_features.cpp
+void bind_classify(py::module_& m);          // classify.cpp
 }  // namespace sapper::python
 
 PYBIND11_MODULE(_core, m) {
@@ -197,4 +200,7 @@ PYBIND11_MODULE(_core, m) {
   python::bind_mag_source(m);
   python::bind_clutter(m);
   python::bind_clutter_ground(m);
+  python::bind_detect_prescreen(m);
+  python::bind_detect_features(m);
+  python::bind_classify(m);
 }

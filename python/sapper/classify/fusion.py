@@ -1,0 +1,2 @@
+"""sapper.classify.fusion."""
+__all__ = []

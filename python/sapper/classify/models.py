@@ -1,0 +1,2 @@
+"""sapper.classify.models."""
+__all__ = []

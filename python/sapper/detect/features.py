@@ -1,0 +1,2 @@
+"""sapper.detect.features."""
+__all__ = []

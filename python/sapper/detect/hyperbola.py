@@ -1,0 +1,2 @@
+"""sapper.detect.hyperbola."""
+__all__ = []

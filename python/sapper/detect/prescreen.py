@@ -1,0 +1,2 @@
+"""sapper.detect.prescreen."""
+__all__ = []
