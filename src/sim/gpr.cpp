@@ -50,12 +50,14 @@ struct Kind {
 
 // Mines after REFERENCE.md: PMN 11.2 x 5.6 cm, TS-50 9 x 4.4 cm, PMA-1 14 x 6.4 x 3.4 cm, TM-62 32 cm.
 // Explosive and plastic case: eps ~ 3.
-constexpr std::array<Kind, 10> kCatalogue{{
+constexpr std::array<Kind, 11> kCatalogue{{
     {"PMN", Label::ApMine, true, 0.056, 0.056, 0.056, Material::Plastic, 3.0},
     {"PMA-1", Label::ApMine, false, 0.070, 0.032, 0.034, Material::Plastic, 3.0},
     {"TS-50", Label::ApMine, true, 0.045, 0.045, 0.044, Material::Plastic, 3.0},
     {"TM-62M", Label::AtMine, true, 0.160, 0.160, 0.128, Material::Metal, 1.0},
     {"TM-62P", Label::AtMine, true, 0.160, 0.160, 0.128, Material::Plastic, 3.0},
+    // 60-82 mm mortar bomb lying flat: a steel body ~30 cm long
+    {"mortar", Label::Uxo, false, 0.150, 0.040, 0.080, Material::Metal, 1.0},
     {"rock", Label::Clutter, true, 0.075, 0.075, 0.0, Material::Dielectric, 9.0},
     {"root", Label::Clutter, false, 0.300, 0.015, 0.0, Material::Dielectric, 20.0},
     {"fragment", Label::Clutter, true, 0.020, 0.020, 0.005, Material::Metal, 1.0},
@@ -67,7 +69,7 @@ const Kind& kind_of(const std::string& type) {
   for (const auto& k : kCatalogue)
     if (k.type == type) return k;
   throw ValueError(detail::concat("GPR scene: unknown object type \"", type,
-                                  "\" (PMN, PMA-1, TS-50, TM-62M, TM-62P, rock, root, fragment, void, point)"));
+                                  "\" (PMN, PMA-1, TS-50, TM-62M, TM-62P, mortar, rock, root, fragment, void, point)"));
 }
 
 std::string_view material_name(Material m, double eps) {
@@ -241,12 +243,13 @@ void GprScene::validate() const {
     check(o.angle_deg, -360, 360, "objects[].angle_deg");
   }
   for (auto [v, name] : {std::pair{random.ap_mines, "random.ap_mines"}, {random.at_mines, "random.at_mines"},
-                         {random.clutter, "random.clutter"}})
+                         {random.clutter, "random.clutter"}, {random.uxo, "random.uxo"}})
     check(double(v), 0, 1e5, name);
   check(random.min_spacing_m, 0, 100, "random.min_spacing_m");
   check(random.max_depth_ap_m, 0.01, 10, "random.max_depth_ap_m");
   check(random.max_depth_at_m, 0.01, 10, "random.max_depth_at_m");
   check(random.max_depth_clutter_m, 0.01, 10, "random.max_depth_clutter_m");
+  check(random.max_depth_uxo_m, 0.01, 10, "random.max_depth_uxo_m");
 }
 
 GprScene gpr_scene_from_json(std::string_view text) {
@@ -292,10 +295,12 @@ GprScene gpr_scene_from_json(std::string_view text) {
   if (j.contains("lane")) js.get(j["lane"], "lane", "channels", s.lane.channels);
   auto& rs = s.random;
   section("random", {{"min_spacing_m", &rs.min_spacing_m}, {"max_depth_ap_m", &rs.max_depth_ap_m},
-                     {"max_depth_at_m", &rs.max_depth_at_m}, {"max_depth_clutter_m", &rs.max_depth_clutter_m}},
-          {"ap_mines", "at_mines", "clutter"});
+                     {"max_depth_at_m", &rs.max_depth_at_m}, {"max_depth_clutter_m", &rs.max_depth_clutter_m},
+                     {"max_depth_uxo_m", &rs.max_depth_uxo_m}},
+          {"ap_mines", "at_mines", "clutter", "uxo"});
   if (j.contains("random"))
-    for (auto [key, dst] : {std::pair{"ap_mines", &rs.ap_mines}, {"at_mines", &rs.at_mines}, {"clutter", &rs.clutter}})
+    for (auto [key, dst] : {std::pair{"ap_mines", &rs.ap_mines}, {"at_mines", &rs.at_mines}, {"clutter", &rs.clutter},
+                            {"uxo", &rs.uxo}})
       js.get(j["random"], "random", key, *dst);
   if (j.contains("objects")) {
     require(j["objects"].is_array(), "GPR scene: objects must be an array");
@@ -336,9 +341,10 @@ std::string to_json(const GprScene& s) {
     j["objects"].push_back({{"type", o.type}, {"x", o.x}, {"y", o.y}, {"depth", o.depth}, {"size_m", o.size_m},
                             {"permittivity", o.permittivity}, {"angle_deg", o.angle_deg}});
   const auto& r = s.random;
-  j["random"] = {{"ap_mines", r.ap_mines}, {"at_mines", r.at_mines}, {"clutter", r.clutter},
+  j["random"] = {{"ap_mines", r.ap_mines}, {"at_mines", r.at_mines}, {"clutter", r.clutter}, {"uxo", r.uxo},
                  {"min_spacing_m", r.min_spacing_m}, {"max_depth_ap_m", r.max_depth_ap_m},
-                 {"max_depth_at_m", r.max_depth_at_m}, {"max_depth_clutter_m", r.max_depth_clutter_m}};
+                 {"max_depth_at_m", r.max_depth_at_m}, {"max_depth_clutter_m", r.max_depth_clutter_m},
+                 {"max_depth_uxo_m", r.max_depth_uxo_m}};
   return j.dump(1);
 }
 
@@ -363,10 +369,12 @@ GprLane<T> simulate_gpr(const GprScene& scene_in, std::uint64_t seed, bool with_
   {
     Rng r(seed, kPlace);
     const auto& rs = scene.random;
-    const std::array<std::pair<Index, std::vector<const char*>>, 3> groups{{
+    // uxo last: scenes without it draw what they drew before it existed
+    const std::array<std::pair<Index, std::vector<const char*>>, 4> groups{{
         {rs.ap_mines, {"PMN", "PMA-1", "TS-50"}}, {rs.at_mines, {"TM-62M", "TM-62P"}},
-        {rs.clutter, {"rock", "root", "fragment", "void"}}}};
-    const std::array<double, 3> max_depth{rs.max_depth_ap_m, rs.max_depth_at_m, rs.max_depth_clutter_m};
+        {rs.clutter, {"rock", "root", "fragment", "void"}}, {rs.uxo, {"mortar"}}}};
+    const std::array<double, 4> max_depth{rs.max_depth_ap_m, rs.max_depth_at_m, rs.max_depth_clutter_m,
+                                          rs.max_depth_uxo_m};
     const double margin = std::min(0.25, 0.25 * scene.lane.length_m);
     for (std::size_t gi = 0; gi < groups.size(); ++gi)
       for (Index k = 0; k < groups[gi].first; ++k) {
@@ -385,7 +393,7 @@ GprLane<T> simulate_gpr(const GprScene& scene_in, std::uint64_t seed, bool with_
         }
         scene.objects.push_back(o);
       }
-    scene.random.ap_mines = scene.random.at_mines = scene.random.clutter = 0;  // now written out
+    scene.random.ap_mines = scene.random.at_mines = scene.random.clutter = scene.random.uxo = 0;  // now written out
   }
   const double n_soil = std::sqrt(g.permittivity);
   std::vector<Body> bodies;

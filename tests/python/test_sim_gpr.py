@@ -82,6 +82,26 @@ def test_plastic_mine_reflects_opposite_to_the_ground():
     assert r > 0 and (lane.data - lane.twin)[k, j] > 0
 
 
+def test_random_uxo_are_metal_targets_dropped_from_the_twin():
+    scene = quiet_scene()
+    scene["random"] = {"uxo": 2, "max_depth_uxo_m": 0.2, "min_spacing_m": 0.5}
+    lane = simgpr.simulate(scene, seed=3, twin=True, dtype=np.float64)
+    objs = lane.truth["objects"]
+    assert [o["label"] for o in objs] == ["uxo", "uxo"] and all(o["type"] == "mortar" for o in objs)
+    assert all(o["material"] == "metal" and 0.01 <= o["depth"] <= 0.2 for o in objs)
+    assert lane.scene["random"]["uxo"] == 0 and len(lane.scene["objects"]) == 2   # written out: replays
+    for o in objs:  # the echo is in the data, not in the twin, with the ground bounce's (negative) sign
+        j = np.argmin(np.abs(lane.x - o["x"]))
+        k = int(round((2 * (0.07 + np.sqrt(6.0) * o["depth"]) / C + lane.time_zero_ns) / lane.dt_ns))
+        echo = (lane.data - lane.twin)[k - 3:k + 4, j]
+        assert echo[np.argmax(np.abs(echo))] < 0
+    # scenes without uxo draw exactly what they drew before the class existed
+    base = {"lane": {"length_m": 4.0}, "random": {"ap_mines": 2, "clutter": 3}}
+    with_uxo = dict(base, random=dict(base["random"], uxo=1))
+    a, b = simgpr.simulate(base, seed=9).truth["objects"], simgpr.simulate(with_uxo, seed=9).truth["objects"]
+    assert a == b[:len(a)] and b[-1]["label"] == "uxo"
+
+
 def test_write_and_read_round_trip(tmp_path):
     lane = simgpr.simulate({"lane": {"length_m": 1.0, "channels": 2}, "random": {"ap_mines": 1, "min_spacing_m": 0.1}},
                            seed=5, twin=True)

@@ -55,7 +55,7 @@ struct GprLaneGeometry {
 /// An object placed by hand. Size, permittivity and angle default to the catalogue's values
 /// (or, for clutter, to values drawn from the seed).
 struct GprObject {
-  std::string type;              ///< PMN, PMA-1, TS-50, TM-62M, TM-62P, rock, root, fragment, void, point
+  std::string type;              ///< PMN, PMA-1, TS-50, TM-62M, TM-62P, mortar, rock, root, fragment, void, point
   double x = 0, y = 0, depth = 0.05;
   double size_m = 0;             ///< 0: catalogue / random
   double permittivity = 0;       ///< 0: catalogue / random (metal objects ignore it)
@@ -64,9 +64,9 @@ struct GprObject {
 
 /// Objects scattered at random (uniform in the lane, at least min_spacing_m apart).
 struct GprRandomObjects {
-  Index ap_mines = 0, at_mines = 0, clutter = 0;
+  Index ap_mines = 0, at_mines = 0, clutter = 0, uxo = 0;
   double min_spacing_m = 0.5;
-  double max_depth_ap_m = 0.15, max_depth_at_m = 0.30, max_depth_clutter_m = 0.30;
+  double max_depth_ap_m = 0.15, max_depth_at_m = 0.30, max_depth_clutter_m = 0.30, max_depth_uxo_m = 0.30;
 };
 
 struct GprScene {
