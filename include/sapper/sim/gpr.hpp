@@ -64,9 +64,11 @@ struct GprObject {
 
 /// Objects scattered at random (uniform in the lane, at least min_spacing_m apart).
 struct GprRandomObjects {
-  Index ap_mines = 0, at_mines = 0, clutter = 0, uxo = 0;
+  Index ap_mines = 0, at_mines = 0, clutter = 0;
   double min_spacing_m = 0.5;
-  double max_depth_ap_m = 0.15, max_depth_at_m = 0.30, max_depth_clutter_m = 0.30, max_depth_uxo_m = 0.30;
+  double max_depth_ap_m = 0.15, max_depth_at_m = 0.30, max_depth_clutter_m = 0.30;
+  Index uxo = 0;  // last, so that aggregate initialisers written before it still compile
+  double max_depth_uxo_m = 0.30;
 };
 
 struct GprScene {
