@@ -188,3 +188,25 @@ def test_write(tmp_path):
     assert json.loads((tmp_path / "out" / "scene.json").read_text()) == r.scene
     with pytest.raises(TypeError):
         mag.write({"readings": {}}, tmp_path)
+
+
+def test_scene_over_lane_places_the_lanes_magnetic_objects():
+    from sapper.sim import gpr as simgpr
+    lane = simgpr.simulate({"lane": {"length_m": 6.0, "channels": 4, "channel_spacing_m": 0.25},
+                            "objects": [{"type": "TM-62M", "x": 2.0, "y": 0.2, "depth": 0.1},
+                                        {"type": "rock", "x": 3.0, "y": 0.0, "depth": 0.05},
+                                        {"type": "mortar", "x": 4.5, "y": -0.2, "depth": 0.15}]}, seed=1)
+    scene = mag.scene_over_lane(lane.truth, nuisances={"noise_nt": 0.0, "soil_nt": 0.0, "diurnal_nt": 0.0,
+                                                          "heading_nt": 0.0, "gps_jitter_m": 0.0, "lag_s": 0.0,
+                                                          "gradient_nt_m": [0.0, 0.0]})
+    assert [o["type"] for o in scene["objects"]] == ["at_mine", "mortar"]        # the rock is not magnetic
+    s = mag.simulate(scene, seed=2)
+    r = s.readings
+    a = s.scene["survey"]
+    assert a["x0"] <= 0.0 and a["x1"] >= 6.0 and a["y1"] - a["y0"] >= 0.5
+    # the strongest anomaly lies over an object (within a sensor spacing of it)
+    k = np.argmax(np.abs(r["anomaly_nt"]))
+    d = min(np.hypot(r["x_true_m"][k] - o["x"], r["y_true_m"][k] - o["y"]) for o in scene["objects"])
+    assert d < 0.5
+    with pytest.raises(ValueError, match="area"):
+        mag.scene_over_lane({"objects": []})

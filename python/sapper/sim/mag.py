@@ -25,8 +25,8 @@ import numpy as np
 
 from .. import _core
 
-__all__ = ["simulate", "write", "default_scene", "Survey", "dipole_anomaly", "dipole_field",
-           "induced_moment", "KARABAKH"]
+__all__ = ["simulate", "write", "default_scene", "scene_over_lane", "Survey", "dipole_anomaly", "dipole_field",
+           "induced_moment", "KARABAKH", "LANE_TYPE_TO_CLASS"]
 
 KARABAKH = (49800.0, 58.0, 6.0)
 """Default Earth field ``(total_nt, inclination_deg, declination_deg)``: Karabakh."""
@@ -79,6 +79,68 @@ def default_scene():
         The scene, every key written out (schema: ``docs/sim_mag.md``).
     """
     return json.loads(_core.sim_mag_default_scene())
+
+
+LANE_TYPE_TO_CLASS = {"PMN": "ap_mine", "PMA-1": "ap_mine", "TS-50": "ap_mine", "TM-62P": "ap_mine",
+                      "TM-62M": "at_mine", "mortar": "mortar", "fragment": "fragment", "point": "fragment"}
+"""Magnetometer class of each :mod:`sapper.sim.gpr` object type. A TM-62P's metal is its fuze,
+as much as a minimum-metal AP mine's; rocks, roots and voids are not magnetic and are left out."""
+
+
+def scene_over_lane(truth, *, line_spacing_m=1.0, sensor_offsets_m=(-0.375, -0.125, 0.125, 0.375),
+                    margin_m=0.5, **sections):
+    """A magnetometer scene over the objects of a GPR lane, for fusing the two sensors.
+
+    The survey covers the lane's area (plus ``margin_m`` at both ends and
+    enough across it for at least 0.5 m), lines run along the lane (x), and
+    every magnetic object of the lane is placed at its x, y and depth as the
+    class :data:`LANE_TYPE_TO_CLASS` gives it, with a moment drawn by the
+    simulator for that class. Truth ids are kept in the same order, so
+    object k of the survey's truth is the k-th magnetic object of the lane.
+
+    Parameters
+    ----------
+    truth : dict
+        The lane's truth (``GprLane.truth``).
+    line_spacing_m : float, default 1.0
+        Distance between survey lines, m.
+    sensor_offsets_m : sequence of float
+        Sensor offsets across the cart, m (the default: 4 sensors 0.25 m apart).
+    margin_m : float, default 0.5
+        Survey beyond each end of the lane, m.
+    **sections : dict
+        Further scene sections (``earth_field``, ``nuisances``, ``classes``)
+        or ``survey`` keys to override.
+
+    Returns
+    -------
+    dict
+        A scene for :func:`simulate` (schema: ``docs/sim_mag.md``).
+
+    Raises
+    ------
+    ValueError
+        If ``truth`` has no area or an object type that is not a GPR type.
+    """
+    try:
+        a = truth["area"]
+        x0, x1, y0, y1 = (float(a[k]) for k in ("x0", "x1", "y0", "y1"))
+    except (KeyError, TypeError) as e:
+        raise ValueError(f"truth must have an area with x0, x1, y0, y1: {e}") from None
+    pad = max(0.0, 0.5 - (y1 - y0)) / 2
+    survey = {"x0": x0 - margin_m, "x1": x1 + margin_m, "y0": y0 - pad, "y1": y1 + pad,
+              "line_direction": "east", "line_spacing_m": float(line_spacing_m),
+              "sensor_offsets_m": [float(o) for o in sensor_offsets_m]}
+    survey.update(sections.pop("survey", {}))
+    objects = []
+    for o in truth.get("objects", []):
+        t = o.get("type")
+        if t not in LANE_TYPE_TO_CLASS and t not in ("rock", "root", "void"):
+            raise ValueError(f"truth object {o.get('id')} has type {t!r}, not a sapper.sim.gpr type")
+        if t in LANE_TYPE_TO_CLASS:
+            objects.append({"type": LANE_TYPE_TO_CLASS[t], "x": float(o["x"]), "y": float(o["y"]),
+                            "depth": float(o["depth"])})
+    return {"survey": survey, "objects": objects, **sections}
 
 
 def _scene_text(scene):
