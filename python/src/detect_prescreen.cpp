@@ -1,8 +1,157 @@
-// Bindings of sapper::detect (filled in by its module's work).
-#include <pybind11/pybind11.h>
-
-namespace py = pybind11;
+// Bindings of sapper::detect prescreeners: see include/sapper/detect/prescreen.hpp and
+// python/sapper/detect/prescreen.py (which validates arrays and parameters first).
+#include "common.hpp"
+#include "sapper/detect/prescreen.hpp"
 
 namespace sapper::python {
-void bind_detect_prescreen(py::module_& /*m*/) {}
+namespace {
+using namespace sapper::detect;
+using IndexMatrix = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>;
+
+template <class V>
+V get(const py::dict& d, const char* k, V fallback) {
+  return d.contains(k) ? d[k].cast<V>() : fallback;
+}
+
+CfarOptions cfar_options(const py::dict& d) {
+  CfarOptions o;
+  const auto kind = get<std::string>(d, "cfar", "ca");
+  o.cfar = kind == "ca" ? Cfar::cell_average : kind == "os" ? Cfar::order_statistic : Cfar::none;
+  o.window = get(d, "window", o.window), o.guard = get(d, "guard", o.guard), o.train = get(d, "train", o.train);
+  o.train_channels = get(d, "train_channels", o.train_channels), o.causal = get(d, "causal", o.causal);
+  o.os_rank = get(d, "os_rank", o.os_rank), o.threshold = get(d, "threshold", o.threshold);
+  o.separation = get(d, "separation", o.separation);
+  o.separation_channels = get(d, "separation_channels", o.separation_channels);
+  return o;
+}
+
+PrescreenOptions options(const py::dict& d) {
+  PrescreenOptions o;
+  o.statistic = get<std::string>(d, "statistic", "energy") == "lms" ? Statistic::lms : Statistic::energy;
+  o.gate_start_ns = get(d, "gate_start_ns", o.gate_start_ns), o.gate_end_ns = get(d, "gate_end_ns", o.gate_end_ns);
+  o.lms_traces = get(d, "lms_traces", o.lms_traces), o.lms_gap = get(d, "lms_gap", o.lms_gap);
+  o.lms_depth = get(d, "lms_depth", o.lms_depth), o.lms_channels = get(d, "lms_channels", o.lms_channels);
+  o.lms_step = get(d, "lms_step", o.lms_step);
+  o.cfar = cfar_options(d);
+  return o;
+}
+
+/// (trace, channel, sample, time_ns, score) arrays of the alarms.
+py::tuple alarm_arrays(const std::vector<GprAlarm>& a) {
+  const auto n = py::ssize_t(a.size());
+  py::array_t<Index> tr(n), ch(n), sm(n);
+  py::array_t<double> t(n), s(n);
+  for (py::ssize_t i = 0; i < n; ++i) {
+    const auto& v = a[std::size_t(i)];
+    tr.mutable_at(i) = v.trace, ch.mutable_at(i) = v.channel, sm.mutable_at(i) = v.sample;
+    t.mutable_at(i) = v.time_ns, s.mutable_at(i) = v.score;
+  }
+  return py::make_tuple(tr, ch, sm, t, s);
+}
+
+/// Row-major (n_traces, n_channels) numpy copies of column-major n_traces x n_channels matrices.
+template <class M>
+py::array_t<typename M::Scalar> rows(const M& m) {
+  py::array_t<typename M::Scalar> r({m.rows(), m.cols()});
+  auto v = r.template mutable_unchecked<2>();
+  for (Index j = 0; j < m.rows(); ++j)
+    for (Index c = 0; c < m.cols(); ++c) v(j, c) = m(j, c);
+  return r;
+}
+
+template <class T>
+using Arr3 = py::array_t<T, py::array::f_style>;
+
+template <class T>
+std::vector<ConstView<T>> channel_views(Arr3<T>& a) {
+  if (a.ndim() != 3) throw ValueError("expected a 3-D array (n_samples, n_traces, n_channels)");
+  const Index m = a.shape(0), n = a.shape(1);
+  std::vector<ConstView<T>> v;
+  for (Index c = 0; c < a.shape(2); ++c)
+    v.emplace_back(Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>(a.data() + c * m * n, m, n,
+                                                                         Eigen::OuterStride<>(std::max<Index>(m, 1))));
+  return v;
+}
+
+template <class T>
+class Stream {
+ public:
+  Stream(Index n_samples, double dt, double tz, Index nc, const py::dict& d)
+      : s_({n_samples, dt, tz}, nc, options(d)) {}
+  py::tuple process(Arr3<T> a) {
+    auto v = channel_views<T>(a);
+    return run([&](const TraceRows& r) { return s_.process(v, alarms_, r); }, a.shape(1));
+  }
+  py::tuple flush() {
+    return run([&](const TraceRows& r) { return s_.flush(alarms_, r); }, 0);
+  }
+  PrescreenStream<T> s_;
+
+ private:
+  template <class F>
+  py::tuple run(F&& f, Index n) {
+    const Index nc = s_.n_channels(), cap = n + s_.delay();
+    py::array_t<double> st({cap, nc}), sc({cap, nc});
+    py::array_t<Index> sm({cap, nc});
+    alarms_.clear();
+    Index done;
+    {
+      py::gil_scoped_release nogil;
+      done = f(TraceRows{st.mutable_data(), sc.mutable_data(), sm.mutable_data()});
+    }
+    auto cut = [&](const py::object& a) { return py::object(a[py::slice(0, done, 1)]); };
+    return py::make_tuple(alarm_arrays(alarms_), cut(st), cut(sc), cut(sm));
+  }
+  std::vector<GprAlarm> alarms_;
+};
+
+template <class T>
+void bind_type(py::module_& m) {
+  m.def("prescreen", [](Arr3<T> a, double dt, double tz, const py::dict& d) {
+    auto v = channel_views<T>(a);
+    const PrescreenOptions o = options(d);
+    Prescreen p;
+    {
+      py::gil_scoped_release nogil;
+      p = prescreen<T>(v, {Index(a.shape(0)), dt, tz}, o);
+    }
+    return py::make_tuple(alarm_arrays(p.alarms), rows(p.statistic), rows(p.score), rows(p.sample));
+  });
+  py::class_<Stream<T>>(m, "PrescreenStream")
+      .def(py::init<Index, double, double, Index, const py::dict&>())
+      .def("process", &Stream<T>::process)
+      .def("flush", &Stream<T>::flush)
+      .def("reset", [](Stream<T>& s) { s.s_.reset(); })
+      .def_property_readonly("delay", [](const Stream<T>& s) { return s.s_.delay(); })
+      .def_property_readonly("gate", [](const Stream<T>& s) {
+        return py::make_tuple(s.s_.gate_begin(), s.s_.gate_end());
+      });
+}
+}  // namespace
+
+void bind_detect_prescreen(py::module_& m) {
+  auto d = m.def_submodule("detect_prescreen", "sapper::detect prescreeners (see sapper.detect.prescreen)");
+  auto f32 = d.def_submodule("f32"), f64 = d.def_submodule("f64");
+  bind_type<float>(f32);
+  bind_type<double>(f64);
+  d.def("cfar", [](py::array_t<double, py::array::f_style> s, py::object sample, double dt, double tz,
+                   const py::dict& opt) {
+    if (s.ndim() != 2) throw ValueError("expected a 2-D statistic (n_traces, n_channels)");
+    const Eigen::MatrixXd x = Eigen::Map<const Eigen::MatrixXd>(s.data(), s.shape(0), s.shape(1));
+    IndexMatrix smp;
+    if (!sample.is_none()) {
+      auto a = sample.cast<py::array_t<Index, py::array::f_style | py::array::forcecast>>();
+      if (a.ndim() != 2 || a.shape(0) != s.shape(0) || a.shape(1) != s.shape(1))
+        throw ValueError("sample must have the statistic's shape");
+      smp = Eigen::Map<const IndexMatrix>(a.data(), a.shape(0), a.shape(1));
+    }
+    const CfarOptions o = cfar_options(opt);
+    Prescreen p;
+    {
+      py::gil_scoped_release nogil;
+      p = cfar(x, o, sample.is_none() ? nullptr : &smp, dt, tz);
+    }
+    return py::make_tuple(alarm_arrays(p.alarms), rows(p.statistic), rows(p.score), rows(p.sample));
+  });
+}
 }  // namespace sapper::python
