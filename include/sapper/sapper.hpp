@@ -1,6 +1,7 @@
 #pragma once
 #include "sapper/clutter.hpp"
 #include "sapper/core.hpp"
+#include "sapper/detect.hpp"
 #include "sapper/eval.hpp"
 #include "sapper/gpr.hpp"
 #include "sapper/io.hpp"

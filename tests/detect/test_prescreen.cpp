@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <random>
 
 #include "sapper/detect/prescreen.hpp"
+#include "support/alloc_counter.hpp"
 
 using namespace sapper;
 using namespace sapper::detect;
@@ -297,4 +299,27 @@ TEST(DetectPrescreen, Errors) {
   s(2, 0) = -1;
   EXPECT_THROW(cfar(s, {}), ValueError);
   EXPECT_THROW(cfar(Eigen::MatrixXd(0, 1), {}), ValueError);
+}
+
+TEST(DetectPrescreen, StreamProcessAllocatesNothing) {
+  const Index m = 64, n = 96;
+  const auto data = lane(m, n, 2, 0.1, 40, 3.0, 6.0, 1, 5);
+  const Matrix<float> a = data[0].cast<float>(), b = data[1].cast<float>();
+  for (Statistic st : {Statistic::energy, Statistic::lms}) {
+    PrescreenOptions o;
+    o.statistic = st, o.lms_channels = 1, o.cfar.train_channels = 1;
+    PrescreenStream<float> s({m, 0.1, 0.5}, 2, o);
+    std::vector<GprAlarm> alarms;
+    alarms.reserve(std::size_t(s.max_alarms(n)));
+    std::vector<double> score(std::size_t((n + s.delay()) * 2));
+    const long before = test::allocation_count();
+    Index done = 0;
+    for (Index j0 = 0; j0 < n; j0 += 16) {
+      const std::array<ConstView<float>, 2> blk{ConstView<float>(a.middleCols(j0, 16)),
+                                                ConstView<float>(b.middleCols(j0, 16))};
+      done += s.process(blk, alarms, {nullptr, score.data() + done * 2, nullptr});
+    }
+    s.flush(alarms, {nullptr, score.data() + done * 2, nullptr});
+    EXPECT_EQ(test::allocation_count() - before, 0);
+  }
 }

@@ -9,33 +9,11 @@
 #include <random>
 
 #include "sapper/sapper.hpp"
+#include "support/alloc_counter.hpp"
 
 using namespace sapper;
 using namespace sapper::gpr;
 
-// ---- counting operator new: every allocation in this test binary goes through here ----
-namespace {
-std::atomic<long> g_allocs{0};
-void* counted(std::size_t n, std::size_t align) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                              : std::malloc(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-void* operator new(std::size_t n) { return counted(n, 0); }
-void* operator new[](std::size_t n) { return counted(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted(n, std::size_t(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted(n, std::size_t(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -224,10 +202,10 @@ TEST(Chain, StreamProcessAndFlushDoNotAllocate) {
   for (bool causal_bp : {false, true}) {
     Stream<float> s = full_chain(false, Statistic::median, causal_bp).stream<float>({n, dt, 0}, 16);
     Matrix<float> out(s.output_format().n_samples, 16);
-    const long before = g_allocs.load();
+    const long before = test::allocation_count();
     for (Index j = 0; j + 16 <= m; j += 16) s.process(x.middleCols(j, 16), out);
     s.flush(out);
-    EXPECT_EQ(g_allocs.load() - before, 0);
+    EXPECT_EQ(test::allocation_count() - before, 0);
   }
 }
 

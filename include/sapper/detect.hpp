@@ -1,0 +1,6 @@
+// sapper::detect umbrella header: GPR prescreeners, hyperbola analysis and alarm features.
+#pragma once
+#include "sapper/detect/alarm.hpp"
+#include "sapper/detect/features.hpp"
+#include "sapper/detect/hyperbola.hpp"
+#include "sapper/detect/prescreen.hpp"
