@@ -1,0 +1,6 @@
+// sapper::classify umbrella header: logistic regression, random forests, model files, fusion.
+#pragma once
+#include "sapper/classify/forest.hpp"
+#include "sapper/classify/fusion.hpp"
+#include "sapper/classify/logistic.hpp"
+#include "sapper/classify/model.hpp"
