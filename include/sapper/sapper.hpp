@@ -1,4 +1,5 @@
 #pragma once
+#include "sapper/classify.hpp"
 #include "sapper/clutter.hpp"
 #include "sapper/core.hpp"
 #include "sapper/detect.hpp"
