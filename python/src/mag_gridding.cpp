@@ -77,11 +77,11 @@ void bind_mag_gridding(py::module_& parent) {
   m.def(
       "minimum_curvature",
       [](const Doubles& x, const Doubles& y, const Doubles& v, const Spec& spec, double tension, double convergence,
-         int max_iterations, double relaxation, const std::string& stat, int threads) {
+         int max_cycles, const std::string& stat, int threads) {
         const auto s = spec_of(spec);
         mag::MinimumCurvatureOptions o;
-        o.tension = tension, o.convergence = convergence, o.max_iterations = max_iterations;
-        o.relaxation = relaxation, o.block = statistic(stat), o.threads = threads;
+        o.tension = tension, o.convergence = convergence, o.max_cycles = max_cycles;
+        o.block = statistic(stat), o.threads = threads;
         mag::MinimumCurvatureReport r;
         mag::Grid g;
         {
@@ -89,13 +89,13 @@ void bind_mag_gridding(py::module_& parent) {
           g = mag::minimum_curvature(s, scattered(x, y, v), o, &r);
         }
         py::dict d;
-        d["levels"] = r.levels, d["iterations"] = r.iterations, d["final_iterations"] = r.final_iterations;
-        d["converged"] = r.converged, d["final_change"] = r.final_change, d["convergence"] = r.convergence;
-        d["n_blocks"] = r.n_blocks, d["n_outside"] = r.n_outside, d["restarts"] = r.restarts;
+        d["levels"] = r.levels, d["cycles"] = r.cycles, d["converged"] = r.converged;
+        d["error_estimate"] = r.error_estimate, d["convergence"] = r.convergence;
+        d["n_blocks"] = r.n_blocks, d["n_outside"] = r.n_outside;
         return py::make_tuple(grid_to_numpy(std::move(g.values)), d);
       },
-      arg("x"), arg("y"), arg("v"), arg("spec"), arg("tension"), arg("convergence"), arg("max_iterations"),
-      arg("relaxation"), arg("statistic"), arg("threads"));
+      arg("x"), arg("y"), arg("v"), arg("spec"), arg("tension"), arg("convergence"), arg("max_cycles"),
+      arg("statistic"), arg("threads"));
   m.def(
       "block_grid",
       [](const Doubles& x, const Doubles& y, const Doubles& v, const Spec& spec, const std::string& stat, int threads) {

@@ -1,11 +1,11 @@
 // Block reduction, minimum curvature with tension, distance mask. Formulas: docs/mag_gridding.md.
+#include <Eigen/Dense>
 #include <algorithm>
 #include <array>
-#include <memory>
 #include <atomic>
 #include <cmath>
 #include <limits>
-#include <mutex>
+#include <utility>
 
 #include "sapper/core/error.hpp"
 #include "sapper/core/parallel.hpp"
@@ -150,14 +150,12 @@ namespace {
 /// u + ex u_x + ey u_y + ex^2/2 u_xx + ey^2/2 u_yy + ex ey u_xy = value.
 /// Exact for every quadratic, hence for planes and bilinear functions.
 struct Constraint {
-  double value;
   double c, e, w, n, s, ne, nw, se, sw;  // weights of the node and its 8 neighbours
 };
 
-Constraint taylor(double ex, double ey, double value) {
+Constraint taylor(double ex, double ey) {
   const double xy = ex * ey / 4;
-  return {value,
-          1 - ex * ex - ey * ey,
+  return {1 - ex * ex - ey * ey,
           (ex + ex * ex) / 2,
           (-ex + ex * ex) / 2,
           (ey + ey * ey) / 2,
@@ -168,16 +166,36 @@ Constraint taylor(double ex, double ey, double value) {
           xy};
 }
 
-/// One grid of the coarse-to-fine sequence, with two ghost rows and columns on every side that
-/// carry the edge conditions: u_nn = 0 (u_-1 = 2 u_0 - u_1) and u_nnn = 0 (u_-2 = 4 u_0 - 4 u_1 + u_2).
-class Level {
+/// One row of the system on the 5 x 5 nodes about its own: entry (dj + 2) * 5 + di + 2 multiplies
+/// the node (i + di, j + dj).
+using Stencil = std::array<double, 25>;
+
+/// Stencil of (1 - T) lap^2 u - T lap u in grid units with e = (hx / hy)^2, normalised by its
+/// centre: {1, x +-1, y +-1, diagonals, x +-2, y +-2}.
+std::array<double, 6> operator_stencil(double t, double e) {
+  const double l = 1 - t;
+  const double c = l * (6 + 8 * e + 6 * e * e) + t * (2 + 2 * e);
+  return {1, (l * (-4 - 4 * e) - t) / c, (l * (-4 * e - 4 * e * e) - t * e) / c, l * 2 * e / c, l / c, l * e * e / c};
+}
+
+/// The final grid, matrix-free: the operator at free nodes, a Taylor constraint at nodes with a
+/// block value. Two ghost rows and columns on every side carry the edge conditions u_nn = 0
+/// (u_-1 = 2 u_0 - u_1) and u_nnn = 0 (u_-2 = 4 u_0 - 4 u_1 + u_2).
+class Fine {
  public:
-  Level(Index nx, Index ny) : nx_(nx), ny_(ny), w_(nx + 4), u_(std::size_t((nx + 4) * (ny + 4)), 0.0),
-                              which_(std::size_t(nx * ny), -1) {}
+  Fine(Index nx, Index ny, const std::array<double, 6>& k)
+      : nx_(nx), ny_(ny), w_(nx + 4), k_(k), u_(std::size_t((nx + 4) * (ny + 4)), 0.0), which_(std::size_t(nx * ny), -1) {}
   Index nx() const { return nx_; }
   Index ny() const { return ny_; }
   double& at(Index i, Index j) { return u_[std::size_t((j + 2) * w_ + i + 2)]; }
-  double at(Index i, Index j) const { return u_[std::size_t((j + 2) * w_ + i + 2)]; }
+  const double& at(Index i, Index j) const { return u_[std::size_t((j + 2) * w_ + i + 2)]; }
+  void set(const std::vector<double>& x) {  // the nodes from x (row-major), and their ghosts
+    for (Index j = 0; j < ny_; ++j) std::copy_n(x.data() + j * nx_, nx_, &at(0, j));
+    ghosts();
+  }
+  void get(std::vector<double>& x) const {
+    for (Index j = 0; j < ny_; ++j) std::copy_n(&at(0, j), nx_, x.data() + j * nx_);
+  }
   void constrain(Index i, Index j, const Constraint& c) {
     which_[std::size_t(j * nx_ + i)] = int(cons_.size());
     cons_.push_back(c);
@@ -201,72 +219,241 @@ class Level {
     ghost_rows();
   }
 
-  /// One Gauss-Seidel/SOR sweep in three passes (rows j = 0, 1, 2 mod 3). Within a pass the rows
-  /// are independent (the 13-node stencil reaches 2 rows away), so they are split over threads,
-  /// each row swept left to right: the same numbers for any thread count. Returns the largest change.
-  double sweep(const std::array<double, 6>& k, double omega, int threads) {
-    double biggest = 0;
-    std::mutex m;
+  /// Gauss-Seidel sweeps on A u = f (f row-major), each in three passes (rows j = 0, 1, 2 mod 3).
+  /// Within a pass the rows are independent (the stencil reaches 2 rows away), so they are split
+  /// over threads, each row swept left to right: the same numbers for any thread count.
+  void smooth(const std::vector<double>& f, int sweeps, int threads) {
     const Index min_rows = std::max<Index>(1, 16384 / nx_);
-    for (Index pass = 0; pass < 3; ++pass) {
-      const Index rows = (ny_ - pass + 2) / 3;
-      parallel_for(
-          rows, threads,
-          [&](Index r0, Index r1) {
-            double local = 0;
-            for (Index r = r0; r < r1; ++r) {
-              const Index j = pass + 3 * r;
-              local = std::max(local, sweep_row(j, k, omega));
-              ghost_columns(j);
+    for (int s = 0; s < sweeps; ++s)
+      for (Index pass = 0; pass < 3; ++pass) {
+        parallel_for(
+            (ny_ - pass + 2) / 3, threads,
+            [&](Index r0, Index r1) {
+              for (Index r = r0; r < r1; ++r) {
+                const Index j = pass + 3 * r;
+                double* p = &at(0, j);
+                const int* which = which_.data() + j * nx_;
+                const double* fj = f.data() + j * nx_;
+                for (Index i = 0; i < nx_; ++i, ++p) *p = target(p, which[i], fj[i]);
+                ghost_columns(j);
+              }
+            },
+            min_rows);
+        ghost_rows();
+      }
+  }
+
+  /// r = f - A u at every node (row-major; f = nullptr: 0), with the ghosts up to date.
+  void residual(const double* f, std::vector<double>& r, int threads) const {
+    parallel_for(
+        ny_, threads,
+        [&](Index j0, Index j1) {
+          for (Index j = j0; j < j1; ++j) {
+            const double* p = &at(0, j);
+            const int* which = which_.data() + j * nx_;
+            for (Index i = 0; i < nx_; ++i, ++p) {
+              const int q = which[i];
+              const double fv = f ? f[j * nx_ + i] : 0.0;
+              r[std::size_t(j * nx_ + i)] = (q < 0 ? 1.0 : cons_[std::size_t(q)].c) * (target(p, q, fv) - *p);
             }
-            std::lock_guard lock(m);
-            biggest = std::max(biggest, local);
-          },
-          min_rows);
-      ghost_rows();
+          }
+        },
+        std::max<Index>(1, 16384 / nx_));
+  }
+
+  /// The row of node (i, j) with the ghosts folded onto the grid nodes they are made of.
+  Stencil row(Index i, Index j) const {
+    Stencil raw{}, out{};
+    const int q = which_[std::size_t(j * nx_ + i)];
+    auto put = [&](int di, int dj, double v) { raw[std::size_t((dj + 2) * 5 + di + 2)] = v; };
+    if (q < 0) {
+      put(0, 0, 1);
+      for (int d : {-1, 1}) put(d, 0, k_[1]), put(0, d, k_[2]), put(2 * d, 0, k_[4]), put(0, 2 * d, k_[5]);
+      for (int a : {-1, 1})
+        for (int b : {-1, 1}) put(a, b, k_[3]);
+    } else {
+      const Constraint& c = cons_[std::size_t(q)];
+      put(0, 0, c.c), put(1, 0, c.e), put(-1, 0, c.w), put(0, 1, c.n), put(0, -1, c.s);
+      put(1, 1, c.ne), put(-1, 1, c.nw), put(1, -1, c.se), put(-1, -1, c.sw);
     }
-    return biggest;
+    if (i >= 2 && i < nx_ - 2 && j >= 2 && j < ny_ - 2) return raw;  // no ghost in reach
+    // A ghost's value as weights on the nodes of its row or column (n nodes, 0 <= g < n is a node).
+    auto fold = [](Index g, Index n, std::array<std::pair<Index, double>, 3>& to) -> int {
+      if (g >= 0 && g < n) return to[0] = {g, 1.0}, 1;
+      const Index e = g < 0 ? 0 : n - 1, in = g < 0 ? 1 : -1;  // the edge node and the inward step
+      if (g == -1 || g == n) return to[0] = {e, 2.0}, to[1] = {e + in, -1.0}, 2;
+      return to[0] = {e, 4.0}, to[1] = {e + in, -4.0}, to[2] = {e + 2 * in, 1.0}, 3;
+    };
+    std::array<std::pair<Index, double>, 3> fx, fy;
+    for (int dj = -2; dj <= 2; ++dj) {
+      const int ny = fold(j + dj, ny_, fy);
+      for (int di = -2; di <= 2; ++di) {
+        const double v = raw[std::size_t((dj + 2) * 5 + di + 2)];
+        if (v == 0) continue;
+        const int nxx = fold(i + di, nx_, fx);
+        for (int b = 0; b < ny; ++b)
+          for (int a = 0; a < nxx; ++a)
+            out[std::size_t((fy[b].first - j + 2) * 5 + fx[a].first - i + 2)] += v * fx[a].second * fy[b].second;
+      }
+    }
+    return out;
   }
 
  private:
-  // k = {centre, x +-1, y +-1, diagonals, x +-2, y +-2} of (1 - T) lap^2 - T lap, divided so that
-  // the update of a free node is u = -(sum of k times the neighbours).
-  double sweep_row(Index j, const std::array<double, 6>& k, double omega) {
-    double* p = &at(0, j);
+  // The value of the node that makes its row equal f given its neighbours.
+  double target(const double* p, int which, double f) const {
     const Index w = w_;
-    const int* which = which_.data() + j * nx_;
-    double biggest = 0;
-    for (Index i = 0; i < nx_; ++i, ++p) {
-      double target, relax = omega;
-      if (which[i] < 0) {
-        target = -(k[1] * (p[1] + p[-1]) + k[2] * (p[w] + p[-w]) + k[3] * (p[w + 1] + p[w - 1] + p[-w + 1] + p[-w - 1]) +
-                   k[4] * (p[2] + p[-2]) + k[5] * (p[2 * w] + p[-2 * w]));
-      } else {
-        const Constraint& c = cons_[std::size_t(which[i])];
-        target = (c.value - (c.e * p[1] + c.w * p[-1] + c.n * p[w] + c.s * p[-w] + c.ne * p[w + 1] + c.nw * p[w - 1] +
-                             c.se * p[-w + 1] + c.sw * p[-w - 1])) /
-                 c.c;
-        relax = 1;  // over-relaxing the constraints diverges: they are not diagonally dominant
-      }
-      const double step = relax * (target - *p);
-      *p += step;
-      biggest = std::max(biggest, std::abs(step));
-    }
-    return biggest;
+    if (which < 0)
+      return f - (k_[1] * (p[1] + p[-1]) + k_[2] * (p[w] + p[-w]) + k_[3] * (p[w + 1] + p[w - 1] + p[-w + 1] + p[-w - 1]) +
+               k_[4] * (p[2] + p[-2]) + k_[5] * (p[2 * w] + p[-2 * w]));
+    const Constraint& c = cons_[std::size_t(which)];
+    return (f - (c.e * p[1] + c.w * p[-1] + c.n * p[w] + c.s * p[-w] + c.ne * p[w + 1] + c.nw * p[w - 1] +
+                       c.se * p[-w + 1] + c.sw * p[-w - 1])) /
+           c.c;
   }
 
   Index nx_, ny_, w_;
+  std::array<double, 6> k_;
   std::vector<double> u_;
   std::vector<int> which_;  // per node: its constraint or -1
   std::vector<Constraint> cons_;
 };
 
-/// Stencil of (1 - T) lap^2 u - T lap u in grid units with e = (hx / hy)^2, normalised by its
-/// centre and negated: {1, x +-1, y +-1, diagonals, x +-2, y +-2}.
-std::array<double, 6> stencil(double t, double e) {
-  const double l = 1 - t;
-  const double c = l * (6 + 8 * e + 6 * e * e) + t * (2 + 2 * e);
-  return {1, (l * (-4 - 4 * e) - t) / c, (l * (-4 * e - 4 * e * e) - t * e) / c, l * 2 * e / c, l / c, l * e * e / c};
+/// A coarse grid of the multigrid hierarchy: the Galerkin operator R A P as a 5 x 5 stencil per
+/// node, the correction e (two rows and columns of zero padding), its right-hand side f and residual r.
+struct Coarse {
+  Index nx, ny, w;
+  bool cx, cy;  // whether this grid halves the finer one along x, along y
+  std::vector<Stencil> a;
+  std::vector<double> e, f, r;
+  Coarse(Index nx_, Index ny_, bool cx_, bool cy_)
+      : nx(nx_), ny(ny_), w(nx_ + 4), cx(cx_), cy(cy_), a(std::size_t(nx_ * ny_)),
+        e(std::size_t((nx_ + 4) * (ny_ + 4)), 0.0), f(std::size_t(nx_ * ny_)), r(std::size_t(nx_ * ny_)) {}
+  double& at(Index i, Index j) { return e[std::size_t((j + 2) * w + i + 2)]; }
+  double apply(Index i, Index j) const {  // (A e) at node (i, j)
+    const double* s = a[std::size_t(j * nx + i)].data();
+    const double* p = &e[std::size_t(j * w + i)];  // node (i - 2, j - 2)
+    double sum = 0;
+    for (int dj = 0; dj < 5; ++dj, p += w, s += 5) sum += s[0] * p[0] + s[1] * p[1] + s[2] * p[2] + s[3] * p[3] + s[4] * p[4];
+    return sum;
+  }
+  void smooth(int sweeps, int threads) {  // Gauss-Seidel, rows j = 0, 1, 2 mod 3 as Fine::smooth
+    for (int s = 0; s < sweeps; ++s)
+      for (Index pass = 0; pass < 3; ++pass)
+        parallel_for(
+            (ny - pass + 2) / 3, threads,
+            [&](Index r0, Index r1) {
+              for (Index q = r0; q < r1; ++q) {
+                const Index j = pass + 3 * q;
+                for (Index i = 0; i < nx; ++i) {
+                  const double d = a[std::size_t(j * nx + i)][12];
+                  if (d != 0) at(i, j) += (f[std::size_t(j * nx + i)] - apply(i, j)) / d;
+                }
+              }
+            },
+            std::max<Index>(1, 16384 / nx));
+  }
+  void residual(int threads) {
+    parallel_for(
+        ny, threads,
+        [&](Index j0, Index j1) {
+          for (Index j = j0; j < j1; ++j)
+            for (Index i = 0; i < nx; ++i) r[std::size_t(j * nx + i)] = f[std::size_t(j * nx + i)] - apply(i, j);
+        },
+        std::max<Index>(1, 16384 / nx));
+  }
+};
+
+/// Coarse nodes that fine node q interpolates from, with their weights: fine 2c is coarse c,
+/// fine 2c + 1 the mean of c and c + 1 (bilinear prolongation); or q itself along an axis not halved.
+int parents(Index q, bool halved, std::array<std::pair<Index, double>, 2>& to) {
+  if (!halved) return to[0] = {q, 1.0}, 1;
+  if (q % 2 == 0) return to[0] = {q / 2, 1.0}, 1;
+  return to[0] = {(q - 1) / 2, 0.5}, to[1] = {(q + 1) / 2, 0.5}, 2;
+}
+
+/// c.a = P^T A P for the fine rows row(i, j) on fnx x fny nodes. Each coarse row is summed in a
+/// fixed order by one thread.
+template <class Row>
+void galerkin(Index fnx, Index fny, Row&& row, Coarse& c, int threads) {
+  parallel_for(
+      c.ny, threads,
+      [&](Index j0, Index j1) {
+        std::array<std::pair<Index, double>, 2> px, py;
+        for (Index cj = j0; cj < j1; ++cj)
+          for (Index ci = 0; ci < c.nx; ++ci) {
+            Stencil out{};
+            for (Index sy = c.cy ? -1 : 0; sy <= (c.cy ? 1 : 0); ++sy) {
+              const Index pj = (c.cy ? 2 * cj : cj) + sy;
+              if (pj < 0 || pj >= fny) continue;
+              for (Index sx = c.cx ? -1 : 0; sx <= (c.cx ? 1 : 0); ++sx) {
+                const Index pi = (c.cx ? 2 * ci : ci) + sx;
+                if (pi < 0 || pi >= fnx) continue;
+                const double wp = (sx == 0 ? 1 : 0.5) * (sy == 0 ? 1 : 0.5);
+                const Stencil a = row(pi, pj);
+                for (Index dj = -2; dj <= 2; ++dj) {
+                  const Index qj = pj + dj;
+                  if (qj < 0 || qj >= fny) continue;
+                  const int ny = parents(qj, c.cy, py);
+                  for (Index di = -2; di <= 2; ++di) {
+                    const double v = a[std::size_t((dj + 2) * 5 + di + 2)];
+                    if (v == 0 || pi + di < 0 || pi + di >= fnx) continue;
+                    const int nxx = parents(pi + di, c.cx, px);
+                    for (int b = 0; b < ny; ++b)
+                      for (int q = 0; q < nxx; ++q)
+                        out[std::size_t((py[b].first - cj + 2) * 5 + px[q].first - ci + 2)] +=
+                            wp * v * px[q].second * py[b].second;
+                  }
+                }
+              }
+            }
+            c.a[std::size_t(cj * c.nx + ci)] = out;
+          }
+      },
+      std::max<Index>(1, 4096 / c.nx));
+}
+
+/// f of the coarse grid c from the finer residual r (fnx x fny, row-major): P^T r.
+void restrict_to(const std::vector<double>& r, Index fnx, Index fny, Coarse& c, int threads) {
+  parallel_for(
+      c.ny, threads,
+      [&](Index j0, Index j1) {
+        for (Index cj = j0; cj < j1; ++cj)
+          for (Index ci = 0; ci < c.nx; ++ci) {
+            double sum = 0;
+            for (Index sy = c.cy ? -1 : 0; sy <= (c.cy ? 1 : 0); ++sy) {
+              const Index pj = (c.cy ? 2 * cj : cj) + sy;
+              if (pj < 0 || pj >= fny) continue;
+              for (Index sx = c.cx ? -1 : 0; sx <= (c.cx ? 1 : 0); ++sx) {
+                const Index pi = (c.cx ? 2 * ci : ci) + sx;
+                if (pi >= 0 && pi < fnx) sum += (sx == 0 ? 1 : 0.5) * (sy == 0 ? 1 : 0.5) * r[std::size_t(pj * fnx + pi)];
+              }
+            }
+            c.f[std::size_t(cj * c.nx + ci)] = sum;
+          }
+      },
+      std::max<Index>(1, 16384 / c.nx));
+}
+
+/// fine(i, j) += (P e_c)(i, j) over fnx x fny nodes.
+template <class At>
+void prolong_add(Coarse& c, Index fnx, Index fny, At&& fine, int threads) {
+  parallel_for(
+      fny, threads,
+      [&](Index j0, Index j1) {
+        std::array<std::pair<Index, double>, 2> px, py;
+        for (Index j = j0; j < j1; ++j) {
+          const int ny = parents(j, c.cy, py);
+          for (Index i = 0; i < fnx; ++i) {
+            const int nxx = parents(i, c.cx, px);
+            double sum = 0;
+            for (int b = 0; b < ny; ++b)
+              for (int a = 0; a < nxx; ++a) sum += px[a].second * py[b].second * c.at(px[a].first, py[b].first);
+            fine(i, j) += sum;
+          }
+        }
+      },
+      std::max<Index>(1, 16384 / fnx));
 }
 
 }  // namespace
@@ -279,15 +466,14 @@ Grid minimum_curvature(const GridSpec& spec, Scattered data, const MinimumCurvat
   require(o.tension >= 0 && o.tension < 1, "tension = ", o.tension, " must be in [0, 1)");
   require(std::isfinite(o.convergence) && o.convergence >= 0, "convergence = ", o.convergence,
           " must be >= 0 (0: automatic), nT");
-  require(o.max_iterations >= 1, "max_iterations = ", o.max_iterations, " must be >= 1");
-  require(o.relaxation > 0 && o.relaxation < 2, "relaxation = ", o.relaxation, " must be in (0, 2)");
+  require(o.max_cycles >= 1, "max_cycles = ", o.max_cycles, " must be >= 1");
   require(o.threads >= 0, "threads = ", o.threads, " must be >= 0 (0: all cores)");
   const BlockData b = block_reduce(spec, data, o.block, BlockLocation::data, o.threads);
   const Index m = Index(b.value.size());
   require(m > 0, "no reading with a value lies inside the grid (", b.n_outside, " outside)");
 
   // Least-squares plane through the block values, removed and scaled out as GMT does: the solver
-  // then starts from 0, and the convergence limit is relative to the residual's rms.
+  // then works on O(1) numbers starting from 0.
   double xm = 0, ym = 0, vm = 0;
   for (Index k = 0; k < m; ++k) xm += b.x[k], ym += b.y[k], vm += b.value[k];
   xm /= double(m), ym /= double(m), vm /= double(m);
@@ -301,86 +487,166 @@ Grid minimum_curvature(const GridSpec& spec, Scattered data, const MinimumCurvat
   if (det > 1e-12 * sxx * syy && det > 0) gx = (syy * sxv - sxy * syv) / det, gy = (sxx * syv - sxy * sxv) / det;
   auto plane = [&](double x, double y) { return vm + gx * (x - xm) + gy * (y - ym); };
   std::vector<double> res(static_cast<std::size_t>(m));
-  double rms = 0;
-  for (Index k = 0; k < m; ++k) res[k] = b.value[k] - plane(b.x[k], b.y[k]), rms += res[k] * res[k];
+  double rms = 0, lo = 0, hi = 0, scale = 0;
+  for (Index k = 0; k < m; ++k) {
+    res[k] = b.value[k] - plane(b.x[k], b.y[k]), rms += res[k] * res[k];
+    lo = std::min(lo, res[k]), hi = std::max(hi, res[k]), scale = std::max(scale, std::abs(b.value[k]));
+  }
   rms = std::sqrt(rms / double(m));
-  double scale = 0;
-  for (Index k = 0; k < m; ++k) scale = std::max(scale, std::abs(b.value[k]));
   if (rms <= 1e-13 * scale) rms = 0;  // a plane up to rounding: nothing left to solve
 
   MinimumCurvatureReport rep;
-  rep.n_blocks = m, rep.n_outside = b.n_outside;
-  rep.convergence = o.convergence > 0 ? o.convergence : (rms > 0 ? 1e-5 * rms : 1e-5);
+  rep.n_blocks = m, rep.n_outside = b.n_outside, rep.levels = 1;
+  rep.convergence = o.convergence > 0 ? o.convergence : (rms > 0 ? 1e-6 * (hi - lo) : 1e-6);
   rep.converged = true;
   Grid out;
   out.spec = spec;
   out.values.resize(spec.ny, spec.nx);
   if (rms > 0) {
     const double limit = rep.convergence / rms;
-    const std::array<double, 6> k = stencil(o.tension, (spec.dx / spec.dy) * (spec.dx / spec.dy));
-    auto nodes = [](Index n, Index s) { return (n - 1 + s - 1) / s + 1; };
-    Index top = 0;
-    while (nodes(spec.nx, Index(1) << (top + 1)) >= 3 && nodes(spec.ny, Index(1) << (top + 1)) >= 3) ++top;
-    std::unique_ptr<Level> coarse;
-    for (Index l = top; l >= 0; --l) {
-      const Index s = Index(1) << l;
-      auto lv = std::make_unique<Level>(nodes(spec.nx, s), nodes(spec.ny, s));
-      const double hx = spec.dx * double(s), hy = spec.dy * double(s);
-      // The nearest block value to each node constrains it (GMT's choice on coarse grids; on the
-      // final grid each node has at most one, its own cell's).
-      std::vector<Index> best(std::size_t(lv->nx() * lv->ny()), -1);
-      std::vector<double> best_d2(best.size(), 0.0);
-      for (Index q = 0; q < m; ++q) {
-        const double fx = (b.x[q] - spec.x0) / hx, fy = (b.y[q] - spec.y0) / hy;
-        const Index i = std::clamp(Index(std::floor(fx + 0.5)), Index(0), lv->nx() - 1);
-        const Index j = std::clamp(Index(std::floor(fy + 0.5)), Index(0), lv->ny() - 1);
-        const double d2 = (fx - double(i)) * (fx - double(i)) + (fy - double(j)) * (fy - double(j));
-        const std::size_t node = std::size_t(j * lv->nx() + i);
-        if (best[node] < 0 || d2 < best_d2[node]) best[node] = q, best_d2[node] = d2;
-      }
-      for (Index j = 0; j < lv->ny(); ++j)
-        for (Index i = 0; i < lv->nx(); ++i)
-          if (const Index q = best[std::size_t(j * lv->nx() + i)]; q >= 0)
-            lv->constrain(i, j,
-                          taylor((b.x[q] - spec.x0) / hx - double(i), (b.y[q] - spec.y0) / hy - double(j), res[q] / rms));
-      if (coarse) {  // bilinear prolongation: fine node i sits at coarse i / 2
-        for (Index j = 0; j < lv->ny(); ++j)
-          for (Index i = 0; i < lv->nx(); ++i) {
-            const Index i0 = i / 2, j0 = j / 2, i1 = (i + 1) / 2, j1 = (j + 1) / 2;
-            lv->at(i, j) = 0.25 * (coarse->at(i0, j0) + coarse->at(i1, j0) + coarse->at(i0, j1) + coarse->at(i1, j1));
-          }
-      }
-      lv->ghosts();
-      // SOR with the constraint rows (not diagonally dominant) can diverge: then the level starts
-      // again from its initial values with the over-relaxation halved toward 1, then under 1.
-      const Level start = *lv;
-      double omega = o.relaxation, change = 0;
-      Index it = 0;
-      for (;;) {
-        double first = 0;
-        bool diverged = false;
-        for (Index n = 0;; ++n) {
-          change = lv->sweep(k, omega, o.threads);
-          ++it;
-          if (n == 0) first = change;
-          if (!(change <= 1e3 * first + limit)) {
-            diverged = true;
-            break;
-          }
-          if (change <= limit || it >= o.max_iterations) break;
-        }
-        if (!diverged || it >= o.max_iterations) break;
-        *lv = start;
-        omega = omega > 1.05 ? (1 + omega) / 2 : 0.7 * omega;
-        ++rep.restarts;
-      }
-      ++rep.levels, rep.iterations += it;
-      rep.converged = rep.converged && change <= limit;
-      if (l == 0) rep.final_iterations = it, rep.final_change = change * rms;
-      coarse = std::move(lv);
+    Fine fine(spec.nx, spec.ny, operator_stencil(o.tension, (spec.dx / spec.dy) * (spec.dx / spec.dy)));
+    // Each block value constrains the node of its own cell (at most one per cell).
+    const std::size_t n = std::size_t(spec.nx * spec.ny);
+    std::vector<double> rhs(n, 0.0);
+    for (Index q = 0; q < m; ++q) {
+      const Index i = b.cell[q] % spec.nx, j = b.cell[q] / spec.nx;
+      fine.constrain(i, j, taylor((b.x[q] - spec.x(i)) / spec.dx, (b.y[q] - spec.y(j)) / spec.dy));
+      rhs[std::size_t(b.cell[q])] = res[q] / rms;
     }
+    // The hierarchy: halve each axis of more than 5 nodes, down to at most 5 x 5 nodes, solved
+    // directly. The first coarse grid may equal the final one (a final grid of at most 5 x 5).
+    std::vector<Coarse> levels;
+    {
+      Index nx = spec.nx, ny = spec.ny;
+      do {
+        const bool cx = nx > 5, cy = ny > 5;
+        nx = cx ? nx / 2 + 1 : nx, ny = cy ? ny / 2 + 1 : ny;
+        levels.emplace_back(nx, ny, cx, cy);
+      } while (levels.back().nx > 5 || levels.back().ny > 5);
+    }
+    galerkin(spec.nx, spec.ny, [&](Index i, Index j) { return fine.row(i, j); }, levels[0], o.threads);
+    for (std::size_t l = 1; l < levels.size(); ++l) {
+      const Coarse& f = levels[l - 1];
+      galerkin(f.nx, f.ny, [&](Index i, Index j) { return f.a[std::size_t(j * f.nx + i)]; }, levels[l], o.threads);
+    }
+    Coarse& top = levels.back();
+    Eigen::MatrixXd dense = Eigen::MatrixXd::Zero(top.nx * top.ny, top.nx * top.ny);
+    for (Index j = 0; j < top.ny; ++j)
+      for (Index i = 0; i < top.nx; ++i)
+        for (Index dj = -2; dj <= 2; ++dj)
+          for (Index di = -2; di <= 2; ++di)
+            if (i + di >= 0 && i + di < top.nx && j + dj >= 0 && j + dj < top.ny)
+              dense(j * top.nx + i, (j + dj) * top.nx + i + di) = top.a[std::size_t(j * top.nx + i)][std::size_t((dj + 2) * 5 + di + 2)];
+    // Least squares of minimum norm: the coarsest operator is singular when the data leave a
+    // function of the null space (planes, xy) undetermined.
+    const Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> direct(dense);
+
+    // The V-cycle from zero on A e = r: a fixed linear operator, the preconditioner M^-1.
+    constexpr int kSmooth = 2;  // Gauss-Seidel sweeps before and after each coarse correction
+    std::vector<double> zero(n, 0.0), tmp(n), fine_r(n);
+    auto vcycle = [&](const std::vector<double>& r, std::vector<double>& e) {
+      fine.set(zero);
+      fine.smooth(r, kSmooth, o.threads);
+      fine.residual(r.data(), fine_r, o.threads);
+      restrict_to(fine_r, spec.nx, spec.ny, levels[0], o.threads);
+      for (std::size_t l = 0; l + 1 < levels.size(); ++l) {
+        Coarse& c = levels[l];
+        std::fill(c.e.begin(), c.e.end(), 0.0);
+        c.smooth(kSmooth, o.threads);
+        c.residual(o.threads);
+        restrict_to(c.r, c.nx, c.ny, levels[l + 1], o.threads);
+      }
+      const Eigen::VectorXd x = direct.solve(Eigen::Map<const Eigen::VectorXd>(top.f.data(), Eigen::Index(top.f.size())));
+      for (Index j = 0; j < top.ny; ++j)
+        for (Index i = 0; i < top.nx; ++i) top.at(i, j) = x(j * top.nx + i);
+      for (std::size_t l = levels.size() - 1; l-- > 0;) {
+        Coarse& c = levels[l];
+        prolong_add(levels[l + 1], c.nx, c.ny, [&](Index i, Index j) -> double& { return c.at(i, j); }, o.threads);
+        c.smooth(kSmooth, o.threads);
+      }
+      prolong_add(levels[0], spec.nx, spec.ny, [&](Index i, Index j) -> double& { return fine.at(i, j); }, o.threads);
+      fine.ghosts();
+      fine.smooth(r, kSmooth, o.threads);
+      fine.get(e);
+      ++rep.cycles;
+    };
+    // Vector algebra with sums in a fixed order (per grid row, then the rows in turn): the same
+    // numbers for any thread count.
+    std::vector<double> partial(std::size_t(spec.ny));
+    auto dot = [&](const std::vector<double>& a, const std::vector<double>& c) {
+      parallel_for(
+          spec.ny, o.threads,
+          [&](Index j0, Index j1) {
+            for (Index j = j0; j < j1; ++j) {
+              double sum = 0;
+              for (Index i = j * spec.nx; i < (j + 1) * spec.nx; ++i) sum += a[std::size_t(i)] * c[std::size_t(i)];
+              partial[std::size_t(j)] = sum;
+            }
+          },
+          std::max<Index>(1, 65536 / spec.nx));
+      double sum = 0;
+      for (double v : partial) sum += v;
+      return sum;
+    };
+    auto axpy = [&](double a, const std::vector<double>& x, std::vector<double>& y) {  // y += a x
+      parallel_for(
+          Index(n), o.threads,
+          [&](Index i0, Index i1) {
+            for (Index i = i0; i < i1; ++i) y[std::size_t(i)] += a * x[std::size_t(i)];
+          },
+          65536);
+    };
+    // GMRES(kRestart) on M^-1 A u = M^-1 rhs: its residual is the V-cycle's estimate of the error
+    // left in u, stopped when its rms is under the limit. (The V-cycle alone converges slowly or
+    // not at all on some line surveys: the constraint rows make A non-symmetric.)
+    constexpr int kRestart = 20;
+    std::vector<double> u(n, 0.0);
+    std::vector<std::vector<double>> v(kRestart + 1, std::vector<double>(n));
+    Eigen::MatrixXd h = Eigen::MatrixXd::Zero(kRestart + 1, kRestart);
+    Eigen::VectorXd g(kRestart + 1), cs(kRestart), sn(kRestart);
+    const double rn = std::sqrt(double(n));
+    double estimate = 0;
+    while (true) {
+      fine.set(u);
+      fine.residual(rhs.data(), tmp, o.threads);
+      vcycle(tmp, v[0]);
+      double beta = std::sqrt(dot(v[0], v[0]));
+      estimate = beta / rn;
+      if (estimate <= limit || rep.cycles >= o.max_cycles) break;
+      for (double& x : v[0]) x /= beta;
+      g.setZero(), g(0) = beta;
+      int k = 0;
+      while (k < kRestart && rep.cycles < o.max_cycles) {
+        fine.set(v[std::size_t(k)]);
+        fine.residual(nullptr, tmp, o.threads);  // -A v_k
+        vcycle(tmp, v[std::size_t(k) + 1]);
+        std::vector<double>& w = v[std::size_t(k) + 1];
+        for (double& x : w) x = -x;
+        for (int i = 0; i <= k; ++i) h(i, k) = dot(w, v[std::size_t(i)]), axpy(-h(i, k), v[std::size_t(i)], w);
+        h(k + 1, k) = std::sqrt(dot(w, w));
+        const bool breakdown = !(h(k + 1, k) > 1e-300);
+        if (!breakdown)
+          for (double& x : w) x /= h(k + 1, k);
+        for (int i = 0; i < k; ++i) {  // the earlier rotations, then a new one zeroing h(k + 1, k)
+          const double a = h(i, k), c = h(i + 1, k);
+          h(i, k) = cs(i) * a + sn(i) * c, h(i + 1, k) = -sn(i) * a + cs(i) * c;
+        }
+        const double d = std::hypot(h(k, k), h(k + 1, k));
+        cs(k) = d > 0 ? h(k, k) / d : 1, sn(k) = d > 0 ? h(k + 1, k) / d : 0;
+        h(k, k) = d, h(k + 1, k) = 0;
+        g(k + 1) = -sn(k) * g(k), g(k) = cs(k) * g(k);
+        ++k;
+        if (breakdown || std::abs(g(k)) / rn <= limit) break;
+      }
+      Eigen::VectorXd y = h.topLeftCorner(k, k).triangularView<Eigen::Upper>().solve(g.head(k));
+      for (int i = 0; i < k; ++i) axpy(y(i), v[std::size_t(i)], u);
+    }
+    fine.set(u);
+    rep.levels = Index(levels.size()) + 1;
+    rep.converged = estimate <= limit;
+    rep.error_estimate = estimate * rms;
     for (Index j = 0; j < spec.ny; ++j)
-      for (Index i = 0; i < spec.nx; ++i) out.values(j, i) = coarse->at(i, j) * rms + plane(spec.x(i), spec.y(j));
+      for (Index i = 0; i < spec.nx; ++i) out.values(j, i) = u[std::size_t(j * spec.nx + i)] * rms + plane(spec.x(i), spec.y(j));
   } else {
     for (Index j = 0; j < spec.ny; ++j)
       for (Index i = 0; i < spec.nx; ++i) out.values(j, i) = plane(spec.x(i), spec.y(j));

@@ -76,6 +76,21 @@ def test_dipole_along_lines_is_gridded_as_well_as_scipy_cubic():
         assert err < vs_scipy * err_scipy, (tension, err, err_scipy)
 
 
+def test_report_convergence_and_thread_count_independence():
+    x, y, v, region, gx, gy, truth = _dipole_case()
+    g1, rep = mag.grid(x, y, v, 0.1, region=region, threads=1, report=True)
+    g3 = mag.grid(x, y, v, 0.1, region=region, threads=3)
+    np.testing.assert_array_equal(g1.values, g3.values)
+    # default limit: 1e-6 of the range of the block values about their plane (the anomaly here)
+    assert rep["converged"] and rep["error_estimate"] <= rep["convergence"]
+    assert rep["convergence"] == pytest.approx(1e-6 * (v.max() - v.min()), rel=0.3)
+    assert rep["levels"] == 7 and 1 <= rep["cycles"] <= 30  # 201, 101, 51, 26, 14, 8, 5 nodes a side
+    tight = mag.grid(x, y, v, 0.1, region=region, convergence=1e-6 * rep["convergence"])
+    ok = np.isfinite(g1.values)
+    # the criterion is an rms estimate of the error: the rms distance to the converged surface
+    assert np.sqrt(np.mean((g1.values[ok] - tight.values[ok]) ** 2)) < 3 * rep["convergence"]
+
+
 def test_readings_are_honoured():
     # One reading per cell of a smooth surface: a bicubic spline through the grid, evaluated back
     # at the readings, returns them.
@@ -188,3 +203,7 @@ def test_bad_input_raises_value_error_naming_it():
         mag.block_reduce(x, y, v, 0.1, statistic="mode")
     with pytest.raises(ValueError, match="threads"):
         mag.grid(x, y, v, 0.1, threads=-1)
+    with pytest.raises(ValueError, match="max_cycles"):
+        mag.grid(x, y, v, 0.1, max_cycles=0)
+    with pytest.raises(ValueError, match="convergence"):
+        mag.grid(x, y, v, 0.1, convergence=-1.0)

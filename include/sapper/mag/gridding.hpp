@@ -50,39 +50,36 @@ BlockData block_reduce(const GridSpec& spec, Scattered data, BlockStatistic stat
 
 /// Options of minimum_curvature.
 struct MinimumCurvatureOptions {
-  /// T in (1 - T) lap^2 u - T lap u = 0: 0 = minimum curvature, 1 = harmonic; 0.25-0.35 suits
-  /// potential fields. In [0, 1).
+  /// T in (1 - T) lap^2 u - T lap u = 0: 0 = minimum curvature, 1 = harmonic. In [0, 1).
   double tension = 0.25;
-  /// Stop a level when no node moves more than this in a sweep, nT; 0 = 1e-5 x the rms of the
-  /// block values about their least-squares plane.
+  /// Stop when the rms of the estimated error left in the surface (a V-cycle applied to the
+  /// residual) is under this, nT; 0 = 1e-6 x the range of the block values about their
+  /// least-squares plane.
   double convergence = 0;
-  int max_iterations = 2000;  ///< sweeps per level, >= 1
-  /// Over-relaxation factor, in (0, 2). A level that diverges restarts with it halved toward 1
-  /// (then x 0.7 below 1); 1 (Gauss-Seidel) was the fastest on line data.
-  double relaxation = 1.0;
+  int max_cycles = 200;  ///< multigrid V-cycles at most, >= 1
   BlockStatistic block = BlockStatistic::median;  ///< reduction of the readings per final cell
   int threads = 0;                                ///< 0 = all cores
 };
 
 /// What minimum_curvature did.
 struct MinimumCurvatureReport {
-  Index levels = 0;           ///< grids solved, coarse to fine
-  Index iterations = 0;       ///< sweeps over all levels
-  Index final_iterations = 0; ///< sweeps on the final grid
-  bool converged = false;     ///< every level met the convergence limit
-  double final_change = 0;    ///< largest node change in the last sweep on the final grid, nT
-  Index restarts = 0;         ///< levels restarted with less over-relaxation after diverging
-  double convergence = 0;     ///< the limit used, nT
-  Index n_blocks = 0;         ///< block values constraining the final grid
-  Index n_outside = 0;        ///< readings outside the grid (skipped)
+  Index levels = 0;         ///< grids of the multigrid hierarchy, the final one included
+  Index cycles = 0;           ///< V-cycles run
+  bool converged = false;     ///< error_estimate <= convergence
+  double error_estimate = 0;  ///< rms of the estimated error left in the surface, nT
+  double convergence = 0;   ///< the limit used, nT
+  Index n_blocks = 0;       ///< block values constraining the final grid
+  Index n_outside = 0;      ///< readings outside the grid (skipped)
 };
 
 /// Minimum-curvature gridding with tension. The readings are block-reduced onto the grid's cells
-/// (options.block, at the readings' position); each block value constrains the surface at its own
-/// sub-cell position through the quadratic Taylor expansion about its node; every other node
-/// satisfies (1 - T) lap^2 u - T lap u = 0, and the edges the natural conditions u_nn = 0,
-/// (u_nnn = 0). Solved by multicolour SOR on a coarse-to-fine sequence of grids (spacing halved
-/// each level). Planes and bilinear functions are reproduced exactly. Needs >= 1 reading inside.
+/// (options.block, at the readings' position); each block value constrains its cell's node
+/// through the quadratic Taylor expansion about the node evaluated at the value's own position;
+/// every other node satisfies (1 - T) lap^2 u - T lap u = 0, and the edges the natural conditions
+/// u_nn = 0, u_nnn = 0. Solved by GMRES preconditioned with multigrid V-cycles (Gauss-Seidel
+/// smoothing, bilinear prolongation, Galerkin coarse operators that carry the constraints down):
+/// O(nodes) per cycle and a cycle count that does not grow with the grid. Planes and bilinear functions are
+/// reproduced exactly. Needs >= 1 reading inside.
 Grid minimum_curvature(const GridSpec& spec, Scattered data, const MinimumCurvatureOptions& options = {},
                        MinimumCurvatureReport* report = nullptr);
 

@@ -130,7 +130,7 @@ def block_reduce(x, y, values, spacing, *, region=None, statistic="median", loca
 
 
 def grid(x, y, values, spacing, *, method="minimum_curvature", region=None, tension=0.25, max_distance=None,
-         block="median", convergence=0.0, max_iterations=2000, relaxation=1.0, threads=0, report=False):
+         block="median", convergence=0.0, max_cycles=200, threads=0, report=False):
     """Grid scattered readings.
 
     Parameters
@@ -158,20 +158,18 @@ def grid(x, y, values, spacing, *, method="minimum_curvature", region=None, tens
     block : {'median', 'mean'}
         Reduction per cell before minimum curvature.
     convergence : float, default 0
-        Stop each grid of the coarse-to-fine sequence when no node moves more
-        than this in a sweep, nT; 0 = 1e-5 x the rms of the block values about
-        their least-squares plane.
-    max_iterations : int, default 2000
-        Sweeps per grid of the sequence.
-    relaxation : float, default 1.0
-        Over-relaxation factor in (0, 2) (reduced automatically on divergence).
+        Stop when the rms of the estimated error left in the surface is
+        under this, nT; 0 = 1e-6 x the range of the block values about their
+        least-squares plane.
+    max_cycles : int, default 200
+        Multigrid V-cycles at most.
     threads : int, default 0
         Number of threads; 0 = all cores. Does not change the numbers.
     report : bool, default False
-        Also return a dict: ``levels``, ``iterations``, ``final_iterations``,
-        ``converged``, ``final_change`` (nT), ``convergence`` (nT, the limit
-        used), ``n_blocks``, ``n_outside``, ``max_distance`` (m),
-        ``n_masked``.
+        Also return a dict: ``levels`` (grids of the multigrid hierarchy),
+        ``cycles``, ``converged``, ``error_estimate`` (nT, the rms of the
+        estimated error left), ``convergence`` (nT, the limit used),
+        ``n_blocks``, ``n_outside``, ``max_distance`` (m), ``n_masked``.
 
     Returns
     -------
@@ -204,21 +202,19 @@ def grid(x, y, values, spacing, *, method="minimum_curvature", region=None, tens
     spec = _spec(x, y, v, spacing, region)
     rep = {}
     if method == "minimum_curvature":
-        for name, val in (("tension", tension), ("convergence", convergence), ("relaxation", relaxation)):
+        for name, val in (("tension", tension), ("convergence", convergence)):
             if not isinstance(val, (int, float, np.integer, np.floating)) or isinstance(val, bool):
                 raise ValueError(f"{name} = {val!r} must be a number")
         if not (0 <= tension < 1):
             raise ValueError(f"tension = {tension} must be in [0, 1)")
         if not (math.isfinite(convergence) and convergence >= 0):
             raise ValueError(f"convergence = {convergence} must be >= 0 (0: automatic), nT")
-        if not (0 < relaxation < 2):
-            raise ValueError(f"relaxation = {relaxation} must be in (0, 2)")
-        if isinstance(max_iterations, bool) or not isinstance(max_iterations, (int, np.integer)) or max_iterations < 1:
-            raise ValueError(f"max_iterations = {max_iterations!r} must be an int >= 1")
+        if isinstance(max_cycles, bool) or not isinstance(max_cycles, (int, np.integer)) or max_cycles < 1:
+            raise ValueError(f"max_cycles = {max_cycles!r} must be an int >= 1")
         if spec[4] < 3 or spec[5] < 3:
             raise ValueError(f"minimum curvature needs a grid of at least 3 x 3 nodes, got {spec[4]} x {spec[5]}")
         values_, rep = _core.mag_gridding.minimum_curvature(x, y, v, spec, float(tension), float(convergence),
-                                                            int(max_iterations), float(relaxation), block, th)
+                                                            int(max_cycles), block, th)
     else:
         values_, _ = _core.mag_gridding.block_grid(x, y, v, spec, method[len("block_"):], th)
     if max_distance is None:
