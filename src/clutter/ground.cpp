@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "sapper/clutter/subspace.hpp"
 #include "sapper/core/parallel.hpp"
 #include "sapper/gpr/ops.hpp"
 
@@ -172,17 +173,24 @@ std::vector<double> track_ground(ConstView<T> in, const TraceFormat& f, const Gr
   return p;
 }
 
+namespace {
+
+/// remove_ground and suppress_ground: with `track`, the picks are re-tracked on x - C before
+/// every bounce fit after the first.
 template <class T>
-GroundFit remove_ground(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<const double> ground_ns,
-                        const GroundRemovalOptions& o, int threads) {
+GroundFit remove_impl(ConstView<T> in, View<T> out, const TraceFormat& f, std::vector<double> picks,
+                      const GroundRemovalOptions& o, const GroundTrackOptions* track, int threads) {
   const Index n = in.rows(), m = in.cols();
   require(n >= 3 && m >= 1, "remove_ground needs at least 3 samples and 1 trace, got ", n, " x ", m);
   require(out.rows() == n && out.cols() == m, "out is ", out.rows(), " x ", out.cols(), ", in is ", n, " x ", m);
-  check(f, n, ground_ns, m);
+  check(f, n, picks, m);
   require(std::isfinite(o.gate_before_ns) && o.gate_before_ns >= 0 && std::isfinite(o.gate_after_ns) &&
               o.gate_after_ns >= 0,
           "gate (before, after) = (", o.gate_before_ns, ", ", o.gate_after_ns, ") ns must be >= 0");
   require(o.template_traces >= 0, "template_traces = ", o.template_traces, " must be >= 0 (0: all traces)");
+  require(!o.remove_ringing || (o.ringing_rank >= 1 && o.ringing_rank <= std::min(n, m)), "ringing_rank = ",
+          o.ringing_rank, " must be in 1..min(n_samples, n_traces) = ", std::min(n, m));
+  require(o.iterations >= 1 && o.iterations <= 20, "iterations = ", o.iterations, " must be in 1..20");
   const double dt = f.dt_ns;
   GroundFit fit;
   fit.amplitude.assign(std::size_t(m), 0.0);
@@ -190,29 +198,29 @@ GroundFit remove_ground(ConstView<T> in, View<T> out, const TraceFormat& f, std:
   fit.removed_fraction.assign(std::size_t(m), 0.0);
   Matrix<T> y(n, m), model(n, m);
   std::vector<double> back(static_cast<std::size_t>(m)), w;
-  Index i0 = 0, i1 = 0;
   // The bounce model of z (flattened, fitted, shifted back to each trace's bounce) into `model`.
   const auto fit_model = [&](ConstView<T> z, bool first) {
-    fit.reference_ns = flatten<T>(z, y, f, ground_ns, std::numeric_limits<double>::quiet_NaN(), threads);
+    fit.reference_ns = flatten<T>(z, y, f, picks, std::numeric_limits<double>::quiet_NaN(), threads);
     const Index c = std::clamp<Index>(Index(std::lround(fit.reference_ns / dt)), 0, n - 1);
     std::vector<double> g_all;
     row_median(y, 0, n, 0, m, g_all);
-    if (first) {  // the gate and its taper, from the first median bounce
+    if (first) {  // the gate's length, from the first median bounce
       const double period = period_ns(g_all, c, dt);
-      fit.gate_before_ns = o.gate_before_ns > 0 ? o.gate_before_ns : 1.5 * period;
-      fit.gate_after_ns = o.gate_after_ns > 0 ? o.gate_after_ns : 1.5 * period;
-      i0 = std::max<Index>(0, c - Index(std::ceil(fit.gate_before_ns / dt)));
-      i1 = std::min(n, c + Index(std::ceil(fit.gate_after_ns / dt)) + 1);
-      // Tukey taper: cosine ramps over a quarter of the gate at each end, so the subtraction fades in and out.
-      const Index L = i1 - i0, ramp = std::max<Index>(1, L / 4);
-      w.assign(static_cast<std::size_t>(L), 1.0);
-      for (Index i = 0; i < ramp && i < L; ++i) {
-        const double v = 0.5 * (1 - std::cos(std::numbers::pi * (double(i) + 0.5) / double(ramp)));
-        w[std::size_t(i)] = std::min(w[std::size_t(i)], v);
-        w[std::size_t(L - 1 - i)] = std::min(w[std::size_t(L - 1 - i)], v);
-      }
+      fit.gate_before_ns = o.gate_before_ns > 0 ? o.gate_before_ns : 2.5 * period;
+      fit.gate_after_ns = o.gate_after_ns > 0 ? o.gate_after_ns : 2.5 * period;
     }
-    const Index L = i1 - i0, h = o.template_traces / 2;
+    // the gate follows the reference (which moves when the picks are re-tracked)
+    const Index i0 = std::max<Index>(0, c - Index(std::ceil(fit.gate_before_ns / dt)));
+    const Index i1 = std::min(n, c + Index(std::ceil(fit.gate_after_ns / dt)) + 1);
+    // Tukey taper: cosine ramps over a quarter of the gate at each end, so the subtraction fades in and out.
+    const Index L = i1 - i0, ramp = std::max<Index>(1, L / 4);
+    w.assign(static_cast<std::size_t>(L), 1.0);
+    for (Index i = 0; i < ramp && i < L; ++i) {
+      const double v = 0.5 * (1 - std::cos(std::numbers::pi * (double(i) + 0.5) / double(ramp)));
+      w[std::size_t(i)] = std::min(w[std::size_t(i)], v);
+      w[std::size_t(L - 1 - i)] = std::min(w[std::size_t(L - 1 - i)], v);
+    }
+    const Index h = o.template_traces / 2;
     model.setZero();
     parallel_for(m, threads, [&](Index j0, Index j1) {
       std::vector<double> g(g_all.begin() + i0, g_all.begin() + i1), dg(static_cast<std::size_t>(L));
@@ -247,34 +255,57 @@ GroundFit remove_ground(ConstView<T> in, View<T> out, const TraceFormat& f, std:
         fit.removed_fraction[std::size_t(j)] = yy > 0 ? std::min(1.0, em / yy) : 0.0;
       }
     });
-    for (Index j = 0; j < m; ++j) back[std::size_t(j)] = ground_ns[std::size_t(j)] - fit.reference_ns;
+    for (Index j = 0; j < m; ++j) back[std::size_t(j)] = picks[std::size_t(j)] - fit.reference_ns;
     gpr::shift_traces<T>(model, model, f, back, threads);
   };
   fit_model(in, true);
   if (!o.remove_ringing) {
     if (out.data() != in.data()) out = in;
     out -= model;
+    fit.ground_ns = std::move(picks);
     return fit;
   }
-  // Ringing R(t) is fixed in time while the bounce follows the ground: alternate between
-  // R = mean over traces of (x - bounce model) and the bounce fitted to x - R.
+  // Coupling and ringing C are fixed in time while the bounce follows the ground: alternate
+  // between C = leading singular components of x - bounce and the bounce fitted to x - C.
+  EigenimageOptions eo;
+  eo.rank.rank = o.ringing_rank;
+  eo.svd.threads = threads;
   Matrix<T> r(n, m);
-  for (int it = 0; it < 3; ++it) {
+  for (int it = 1; it < o.iterations; ++it) {
     r = in - model;
-    gpr::remove_mean_trace<T>(r, r, threads);  // r = x - model - R
-    r += model;                                // x - R
+    eigenimage<T>(r, r, eo);  // x - bounce - C
+    r += model;               // x - C
+    if (track) picks = track_ground<T>(r, f, *track, threads);
     fit_model(r, false);
   }
   r = in - model;
-  gpr::remove_mean_trace<T>(r, out, threads);
+  eigenimage<T>(r, out, eo);
+  fit.ground_ns = std::move(picks);
   return fit;
+}
+
+}  // namespace
+
+template <class T>
+GroundFit remove_ground(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<const double> ground_ns,
+                        const GroundRemovalOptions& o, int threads) {
+  return remove_impl<T>(in, out, f, std::vector<double>(ground_ns.begin(), ground_ns.end()), o, nullptr, threads);
+}
+
+template <class T>
+GroundFit suppress_ground(ConstView<T> in, View<T> out, const TraceFormat& f, const GroundTrackOptions& track,
+                          const GroundRemovalOptions& o, int threads) {
+  auto picks = track_ground<T>(in, f, track, threads);
+  return remove_impl<T>(in, out, f, std::move(picks), o, &track, threads);
 }
 
 #define SAPPER_CLUTTER_GROUND_INSTANTIATE(T)                                                                        \
   template std::vector<double> track_ground<T>(ConstView<T>, const TraceFormat&, const GroundTrackOptions&, int); \
   template double flatten<T>(ConstView<T>, View<T>, const TraceFormat&, std::span<const double>, double, int);     \
   template GroundFit remove_ground<T>(ConstView<T>, View<T>, const TraceFormat&, std::span<const double>,         \
-                                      const GroundRemovalOptions&, int);
+                                      const GroundRemovalOptions&, int);                                    \
+  template GroundFit suppress_ground<T>(ConstView<T>, View<T>, const TraceFormat&, const GroundTrackOptions&,     \
+                                        const GroundRemovalOptions&, int);
 SAPPER_CLUTTER_GROUND_INSTANTIATE(float)
 SAPPER_CLUTTER_GROUND_INSTANTIATE(double)
 

@@ -56,3 +56,21 @@ def test_bad_input():
         clutter.track_ground(d, 0.0)
     with pytest.raises(ValueError, match="smooth_traces"):
         clutter.track_ground(d, DT, smooth_traces=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_suppress_ground_retracks_under_a_strong_drifting_coupling(dtype):
+    # a coupling 1.5x the bounce, 0.3 ns before it, drifting 5 % in scale: the raw tracker locks on it
+    d0, tg, amp = scene(200)
+    t = np.arange(256)[:, None] * DT
+    x = np.arange(200)
+    clut = amp * ricker(t - tg) + (1 + 0.05 * np.sin(0.03 * x)) * 1.5 * ricker(t - 1.7)
+    d = np.asfortranarray(clut.astype(dtype))
+    assert np.max(np.abs(clutter.track_ground(d, DT) - tg)) > 0.1
+    y, fit = clutter.suppress_ground(d, DT)
+    assert fit["ground_ns"].shape == (200,)
+    assert np.sum(y.astype(np.float64) ** 2) < 1e-4 * np.sum(clut ** 2)
+    with pytest.raises(ValueError, match="ringing_rank"):
+        clutter.suppress_ground(d, DT, ringing_rank=0)
+    with pytest.raises(ValueError, match="iterations"):
+        clutter.suppress_ground(d, DT, iterations=0)

@@ -47,19 +47,21 @@ double flatten(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<con
                double reference_ns = std::numeric_limits<double>::quiet_NaN(), int threads = 0);
 
 struct GroundRemovalOptions {
-  double gate_before_ns = 0, gate_after_ns = 0;  ///< removed around the bounce; 0: 1.5 periods each side
+  double gate_before_ns = 0, gate_after_ns = 0;  ///< removed around the bounce; 0: 2.5 periods each side
   Index template_traces = 0;  ///< template = median of this many flattened traces (centred; 0: all)
   bool fit_shift = true;      ///< also fit a residual sub-sample shift per trace (else amplitude only)
-  /// Also remove the antenna's ringing R(t), fixed in time while the bounce follows the ground:
-  /// three rounds of R = mean over traces of (x - bounce model), bounce refitted to x - R; the
-  /// output is then x - bounce - R (R through gpr::remove_mean_trace).
+  /// Also remove the antenna's coupling and ringing C, fixed in time while the bounce follows the
+  /// ground: C = the leading `ringing_rank` singular components (eigen-image) of x - bounce model,
+  /// alternated with the bounce fitted to x - C; the output is x - bounce - C.
   bool remove_ringing = true;
+  Index ringing_rank = 3;  ///< components of C (a scale drift along the lane is rank 1 per shape)
+  int iterations = 4;      ///< bounce fits (the first on x itself); 1..20
 };
 
 /// Per trace: the fitted amplitude a and residual shift (ns) of the template, and the fraction of
-/// the gate's energy removed.
+/// the gate's energy removed; ground_ns: the picks used last (re-tracked by suppress_ground).
 struct GroundFit {
-  std::vector<double> amplitude, shift_ns, removed_fraction;
+  std::vector<double> amplitude, shift_ns, removed_fraction, ground_ns;
   double reference_ns = 0, gate_before_ns = 0, gate_after_ns = 0;
 };
 
@@ -68,17 +70,28 @@ struct GroundFit {
 /// [r - before, r + after], tapered by a Tukey window w. Least squares over the gate gives
 /// y_j ~ a g + b g' (g' = dg/dt: a shift of -b/a to first order); the model w (a g + b g') is
 /// shifted back to the trace's own bounce and subtracted from the input, so the data are
-/// interpolated only through the smooth model. in == out is allowed.
+/// interpolated only through the smooth model. With remove_ringing, alternated with the
+/// coupling/ringing subspace (GroundRemovalOptions). in == out is allowed.
 template <class T>
 GroundFit remove_ground(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<const double> ground_ns,
                         const GroundRemovalOptions& o = {}, int threads = 0);
+
+/// The default ground pipeline: picks = track_ground(x), then remove_ground, with the picks
+/// re-tracked on x - C (the coupling and ringing removed) before every bounce fit after the
+/// first, so that a coupling stronger than the bounce and overlapping it no longer pulls them.
+/// fit.ground_ns holds the final picks. in == out is allowed.
+template <class T>
+GroundFit suppress_ground(ConstView<T> in, View<T> out, const TraceFormat& f, const GroundTrackOptions& track = {},
+                          const GroundRemovalOptions& o = {}, int threads = 0);
 
 #define SAPPER_CLUTTER_GROUND_EXTERN(T)                                                                         \
   extern template std::vector<double> track_ground<T>(ConstView<T>, const TraceFormat&, const GroundTrackOptions&, \
                                                       int);                                                      \
   extern template double flatten<T>(ConstView<T>, View<T>, const TraceFormat&, std::span<const double>, double, int); \
   extern template GroundFit remove_ground<T>(ConstView<T>, View<T>, const TraceFormat&, std::span<const double>,  \
-                                             const GroundRemovalOptions&, int);
+                                             const GroundRemovalOptions&, int);                  \
+  extern template GroundFit suppress_ground<T>(ConstView<T>, View<T>, const TraceFormat&, const GroundTrackOptions&, \
+                                               const GroundRemovalOptions&, int);
 SAPPER_CLUTTER_GROUND_EXTERN(float)
 SAPPER_CLUTTER_GROUND_EXTERN(double)
 #undef SAPPER_CLUTTER_GROUND_EXTERN

@@ -17,7 +17,7 @@ import numpy as np
 from .. import _core
 from ..gpr import _dt, _finish, _prepare
 
-__all__ = ["track_ground", "flatten", "remove_ground"]
+__all__ = ["track_ground", "flatten", "remove_ground", "suppress_ground"]
 
 
 def _lib(x):
@@ -113,7 +113,7 @@ def flatten(data, dt_ns, ground_ns, *, reference_ns=None, out=None, threads=0, c
 
 
 def remove_ground(data, dt_ns, ground_ns, *, gate_ns=None, template_traces=0, fit_shift=True, remove_ringing=True,
-                  out=None, threads=0, check_finite=True):
+                  ringing_rank=3, iterations=4, out=None, threads=0, check_finite=True):
     """Adaptive ground-bounce removal.
 
     Flattened to the picks, trace ``j`` is ``y_j(t)``; the template ``g(t)``
@@ -132,17 +132,22 @@ def remove_ground(data, dt_ns, ground_ns, *, gate_ns=None, template_traces=0, fi
     ground_ns : array_like, shape (n_traces,)
         Bounce time of each trace (:func:`track_ground`).
     gate_ns : (float, float), optional
-        ``(before, after)`` the bounce, ns; default 1.5 periods of the median
+        ``(before, after)`` the bounce, ns; default 2.5 periods of the median
         bounce each side.
     template_traces : int, default 0
         Traces in the moving template (0: the whole profile).
     fit_shift : bool, default True
         Fit the residual shift ``b`` as well as the amplitude ``a``.
     remove_ringing : bool, default True
-        Also remove the antenna's ringing ``R(t)``, fixed in time while the
-        bounce follows the ground: three rounds of ``R`` = mean over traces of
-        ``x - bounce model`` and the bounce refitted to ``x - R``; the output
-        is ``x - bounce - R``.
+        Also remove the antenna's coupling and ringing ``C``, fixed in time
+        while the bounce follows the ground: ``C`` = the leading
+        ``ringing_rank`` singular components (eigen-image) of
+        ``x - bounce model``, alternated with the bounce refitted to
+        ``x - C``; the output is ``x - bounce - C``.
+    ringing_rank : int, default 3
+        Components of ``C`` (1..min(n_samples, n_traces)).
+    iterations : int, default 4
+        Bounce fits (the first on ``x`` itself), 1..20.
     out, threads, check_finite
         As in :mod:`sapper.gpr`.
 
@@ -150,12 +155,63 @@ def remove_ground(data, dt_ns, ground_ns, *, gate_ns=None, template_traces=0, fi
     -------
     (numpy.ndarray, dict)
         The B-scan without the bounce, and the fit: ``amplitude``,
-        ``shift_ns``, ``removed_fraction`` (per trace), ``reference_ns``,
-        ``gate_before_ns``, ``gate_after_ns``.
+        ``shift_ns``, ``removed_fraction``, ``ground_ns`` (per trace),
+        ``reference_ns``, ``gate_before_ns``, ``gate_after_ns``.
+
+    Raises
+    ------
+    ValueError
+        Bad picks (shape, NaN), gate, ``ringing_rank`` or ``iterations``.
     """
     lib, x, y, one = _prepare(data, out, check_finite)
     g = _picks(ground_ns, x.shape[1])
     before, after = (0.0, 0.0) if gate_ns is None else (float(gate_ns[0]), float(gate_ns[1]))
     fit = _lib(x).remove_ground(x, y, _dt(dt_ns), g, before, after, int(template_traces), bool(fit_shift),
-                                bool(remove_ringing), int(threads))
+                                bool(remove_ringing), int(ringing_rank), int(iterations), int(threads))
+    return _finish(y, one), fit
+
+
+def suppress_ground(data, dt_ns, *, search_ns=None, outlier_window=15, outlier_mads=4.0, gate_ns=None,
+                    template_traces=0, fit_shift=True, ringing_rank=3, iterations=4, out=None, threads=0,
+                    check_finite=True):
+    """The default ground pipeline: track the bounce, remove it and the antenna's
+    coupling and ringing, re-tracking the bounce once they are gone.
+
+    ``picks = track_ground(x)``; then :func:`remove_ground` with ringing
+    removal, where before every bounce fit after the first the picks are
+    re-tracked on ``x - C`` (``C`` the current coupling/ringing subspace), so
+    that a coupling stronger than the bounce and overlapping it in time no
+    longer pulls the picks towards itself.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_samples, n_traces)
+    dt_ns : float
+    search_ns, outlier_window, outlier_mads
+        As in :func:`track_ground` (``smooth_traces`` 1, 2 refinements,
+        automatic correlation gate).
+    gate_ns, template_traces, fit_shift, ringing_rank, iterations
+        As in :func:`remove_ground`.
+    out, threads, check_finite
+        As in :mod:`sapper.gpr`.
+
+    Returns
+    -------
+    (numpy.ndarray, dict)
+        The B-scan without bounce, coupling and ringing, and the fit as in
+        :func:`remove_ground` (``ground_ns``: the final picks).
+
+    Raises
+    ------
+    ValueError
+        Bad parameters, as in :func:`track_ground` and :func:`remove_ground`.
+    """
+    lib, x, y, one = _prepare(data, out, check_finite)
+    if one:
+        raise ValueError("suppress_ground needs a B-scan (n_samples, n_traces)")
+    s0, s1 = (0.0, 0.0) if search_ns is None else (float(search_ns[0]), float(search_ns[1]))
+    before, after = (0.0, 0.0) if gate_ns is None else (float(gate_ns[0]), float(gate_ns[1]))
+    fit = _lib(x).suppress_ground(x, y, _dt(dt_ns), s0, s1, int(outlier_window), float(outlier_mads), 1, 2, 0.0,
+                                  before, after, int(template_traces), bool(fit_shift), int(ringing_rank),
+                                  int(iterations), int(threads))
     return _finish(y, one), fit
