@@ -40,6 +40,7 @@ sys.stdout.buffer.write(b"\x06" + t + bytes(b) + tr)' > "$seeds/segy"
 seed magarrow 7 ../shared/data/mag/magarrow/MagArrow.csv
 seed magdrone 7 ../shared/data/mag/magdrone/Magdrone.csv
 seed g858 9 ../shared/data/mag/geometrics-g858/data_1.stn
+seed g858config 12 ../shared/data/mag/geometrics-g858/data_1.config
 printf '\x08Format                 IAGA-2002                                    |\nDATE       TIME         DOY     ABCX      ABCY      ABCZ      ABCF   |\n2020-09-28 00:00:00.000 272     1234.56   -20.00   45000.00  99999.00\n' > "$seeds/iaga"
 printf '\x05$GNGGA,133753.000,5651.737132,N,02406.816782,E,2,12,0.79,8.366,M,23.853,M,,*7E' > "$seeds/gga"
 printf '\x05$GNRMC,133753.000,A,5651.737132,N,02406.816782,E,0.29,252.26,280920,,,D*78' > "$seeds/rmc"

@@ -211,9 +211,15 @@ class MagData:
         Preamble ``key: value`` lines, plus ``date`` and ``origin_lat_deg`` /
         ``origin_lon_deg`` where they apply.
     format : str
-        ``"magarrow"``, ``"magdrone"``, ``"sapper"`` or ``"csv"``.
+        ``"magarrow"``, ``"magdrone"``, ``"sapper"``, ``"g858"`` or ``"csv"``.
     extra : dict of str to numpy.ndarray
         Further numeric columns (simulator CSV: line, direction, sensor, z_m).
+    sensor_across_m, sensor_along_m, sensor_height_m : numpy.ndarray or None
+        Sensor geometry, one value per sensor, m: across the line (right of
+        travel positive), along it (ahead positive), height above ground;
+        None where the file does not give it (G-858: read from the project
+        ``.config`` beside the ``.stn``). ``sapper.mag.lines.apply_sensor_offsets(
+        readings, data.sensor_across_m, data.sensor_along_m)`` takes them.
     """
 
     time_s: np.ndarray
@@ -228,6 +234,9 @@ class MagData:
     header: dict[str, str] = field(default_factory=dict)
     format: str = ""
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    sensor_across_m: np.ndarray | None = None
+    sensor_along_m: np.ndarray | None = None
+    sensor_height_m: np.ndarray | None = None
 
 
 @dataclass
@@ -263,7 +272,8 @@ def read_mag(path, *, columns=None) -> MagData:
         (one character; default: detected). None: the layout is recognised
         (Geometrics MagArrow, SENSYS MagDrone, sapper's simulator CSV).
         A path ending in ``.stn`` (any case) is read as Geometrics G-858 STN
-        text (docs/io.md, "Geometrics G-858 STN"); it takes no ``columns``.
+        text (docs/io.md, "Geometrics G-858 STN"), with the sensor geometry
+        of the ``.config`` beside it when there is one; it takes no ``columns``.
 
     Returns
     -------

@@ -170,6 +170,10 @@ void bind_io(py::module_& m) {
     d["extra"] = extra;
     d["header"] = m.header;
     d["format"] = m.format;
+    const auto geometry = [&](std::vector<double>& v) { return v.empty() ? py::object(py::none()) : py::object(vec(std::move(v))); };
+    d["sensor_across_m"] = geometry(m.sensor_across_m);
+    d["sensor_along_m"] = geometry(m.sensor_along_m);
+    d["sensor_height_m"] = geometry(m.sensor_height_m);
     return d;
   };
   io.def("read_mag", [mag_dict](const std::string& path, py::dict columns) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 
+#include "bytes.hpp"
 #include "sapper/core/error.hpp"
 #include "sapper/io/mag_file.hpp"
 
@@ -128,6 +129,66 @@ struct Row {
   std::string iso;
   long line = 0, code = 0;  // mark rows: line number, mark code
 };
+
+/// The sensor geometry of pymagra's project file beside the .stn (the STN itself carries none):
+/// nine lines, read by position as pymagra does: data type, title, line direction (deg), height of
+/// sensor 1 (m), height of sensor 2 (m; horizontal layout: the distance between the sensors),
+/// layout (0 vertical, 1 horizontal), Earth field (nT), inclination, declination (deg). Layout and
+/// choices: docs/io.md, "Sensor geometry".
+void read_g858_config(const std::string& path, MagLineData& out) {
+  const std::string text = detail::read_text(path, 1 << 16);
+  std::vector<std::string_view> lines;
+  for (std::size_t i = 0; i <= text.size();) {
+    std::size_t j = text.find('\n', i);
+    if (j == std::string::npos) j = text.size();
+    std::string_view l(text.data() + i, j - i);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (j < text.size() || !l.empty()) lines.push_back(l);
+    i = j + 1;
+  }
+  static constexpr const char* kNames[9] = {"data type", "title", "line direction (deg)", "height of sensor 1 (m)",
+                                            "height of sensor 2 (m)", "sensor layout (0 vertical, 1 horizontal)",
+                                            "field strength (nT)", "inclination (deg)", "declination (deg)"};
+  const auto fail = [&](std::size_t k, std::string_view what) -> void {
+    throw FormatError(concat(path, ": line ", k + 1, " (", kNames[k], "): ", what));
+  };
+  if (lines.size() < 9)
+    throw FormatError(concat(path, ": line ", lines.size() + 1, " (", kNames[lines.size()],
+                             "): missing (a G-858 project .config has 9 lines, this one ", lines.size(), ")"));
+  double v[9] = {};
+  for (std::size_t k = 0; k < 9; ++k) {
+    if (!valid_utf8(lines[k])) fail(k, "is not UTF-8 text");
+    if (k < 2) continue;
+    const auto f = fields(lines[k]);
+    const auto x = f.size() == 1 ? to_number(f[0]) : std::nullopt;
+    if (!x) fail(k, concat("'", printable(lines[k]), "' is not a number"));
+    v[k] = *x;
+  }
+  if (v[5] != 0 && v[5] != 1) fail(5, concat(v[5], " is not 0 (vertical) or 1 (horizontal)"));
+  const bool vertical = v[5] == 0;
+  if (!(v[3] >= 0)) fail(3, concat(v[3], " m is below the ground"));
+  if (!(v[4] >= 0)) fail(4, concat(v[4], vertical ? " m is below the ground" : " m is not a distance"));
+  const auto trim = [](std::string_view l) {
+    const auto f = fields(l);
+    return f.empty() ? std::string() : std::string(f.front().data(), f.back().data() + f.back().size());
+  };
+  auto& H = out.header;
+  H["config data_type"] = printable(trim(lines[0]));
+  H["config title"] = printable(trim(lines[1]));
+  H["config line_direction_deg"] = concat(v[2]);
+  H["config height1_m"] = concat(v[3]);
+  H["config height2_m"] = concat(v[4]);
+  H["config layout"] = vertical ? "vertical" : "horizontal";
+  H["config field_nt"] = concat(v[6]);
+  H["config inclination_deg"] = concat(v[7]);
+  H["config declination_deg"] = concat(v[8]);
+  const std::size_t n = out.sensors_nt.size();
+  out.sensor_along_m.assign(n, 0.0);
+  out.sensor_across_m.assign(n, 0.0);
+  out.sensor_height_m.assign(n, v[3]);
+  if (n == 2 && vertical) out.sensor_height_m[1] = v[4];
+  if (n == 2 && !vertical) out.sensor_across_m = {-v[4] / 2, v[4] / 2};  // sensor 1 left of travel
+}
 
 }  // namespace
 
@@ -295,6 +356,7 @@ MagLineData read_g858(const std::string& path) {
   out.extra["mark"] = std::move(mark_col);
   out.header["lines"] = concat(lines);
   out.header["marks"] = concat(marks);
+  if (const auto config = detail::sibling(path, {".config", ".CONFIG"}); !config.empty()) read_g858_config(config, out);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // section "SEG-Y". Offsets below are 0-based (the standard's byte numbers minus 1).
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "bytes.hpp"
@@ -123,16 +125,20 @@ void store(std::uint8_t* p, U v, bool big) {
   std::memcpy(p, r, sizeof(U));
 }
 
-/// One word of the byte order Big, known at compile time so that the sample loops vectorise.
+/// One word of the byte order Big, known at compile time, swapped through an unsigned word with
+/// the bswap builtins: GCC vectorises the sample loops over these, not over a byte-array swap.
 template <class U, bool Big>
 U load_as(const std::uint8_t* p) {
-  unsigned char r[sizeof(U)];
-  std::memcpy(r, p, sizeof(U));
-  if constexpr (Big != (std::endian::native == std::endian::big))
-    for (std::size_t i = 0; i < sizeof(U) / 2; ++i) std::swap(r[i], r[sizeof(U) - 1 - i]);
-  U v;
-  std::memcpy(&v, r, sizeof(U));
-  return v;
+  using W = std::conditional_t<sizeof(U) == 1, std::uint8_t,
+            std::conditional_t<sizeof(U) == 2, std::uint16_t, std::conditional_t<sizeof(U) == 4, std::uint32_t, std::uint64_t>>>;
+  W w;
+  std::memcpy(&w, p, sizeof(U));
+  if constexpr (sizeof(U) > 1 && Big != (std::endian::native == std::endian::big)) {
+    if constexpr (sizeof(U) == 2) w = __builtin_bswap16(w);
+    else if constexpr (sizeof(U) == 4) w = __builtin_bswap32(w);
+    else w = __builtin_bswap64(w);
+  }
+  return std::bit_cast<U>(w);
 }
 
 template <bool Big, class T>
@@ -148,11 +154,6 @@ void decode_as(const std::uint8_t* src, T* dst, std::size_t n, int code) {
     case 11: for (std::size_t i = 0; i < n; ++i) dst[i] = T(load_as<std::uint16_t, Big>(src + 2 * i)); break;
     default: for (std::size_t i = 0; i < n; ++i) dst[i] = T(src[i]); break;  // 16: uint8
   }
-}
-
-template <class T>
-void decode(const std::uint8_t* src, T* dst, std::size_t n, int code, bool big) {
-  big ? decode_as<true>(src, dst, n, code) : decode_as<false>(src, dst, n, code);
 }
 
 /// SEG-Y scalar: positive multiplies, negative divides by its magnitude, 0 means 1.
@@ -283,9 +284,11 @@ GprFile<T> read_segy(const std::string& path) {
   b.format.dt_ns = double(dt_raw) / 1000.0;
   if (std::isfinite(t0) && t0 >= 0) b.format.time_zero_ns = t0;
   if (std::isfinite(mhz) && mhz > 0) b.axes.antenna_mhz = mhz;
-  Eigen::Matrix<double, Eigen::Dynamic, 3> xyz(Index(m), 3);
-  bool any_coord = false;
-  for (std::size_t k = 0; k < m; ++k) {
+  // One pass on all cores: each trace's header is checked and read where its samples are decoded
+  // (no serial pass over m scattered headers first). A chunk stops at its first bad trace; the
+  // lowest bad trace is checked again (check_trace) to throw its error, so the error names the
+  // trace a serial pass would have named.
+  auto check_trace = [&](std::size_t k) {
     const std::size_t t = data_start + k * trace_bytes;
     const unsigned tn = u16(t + tNsamp, "trace samples");
     if (tn != 0 && tn != ns)
@@ -295,20 +298,40 @@ GprFile<T> read_segy(const std::string& path) {
     if (ti != 0 && ti != dt_raw)
       f.fail(t + tInterval, "trace sample interval",
              sapper::detail::concat("trace ", k, " has a sample interval of ", ti, ", the file ", dt_raw));
-    const double cs = scale(i16(t + tCoordScalar, "coordinate scalar"));
-    const double es = scale(i16(t + tElevScalar, "elevation scalar"));
-    const double x = i32(t + tX, "source x") * cs, y = i32(t + tY, "source y") * cs, z = i32(t + tElev, "elevation") * es;
-    xyz(Index(k), 0) = x, xyz(Index(k), 1) = y, xyz(Index(k), 2) = z;
-    any_coord = any_coord || x != 0 || y != 0 || z != 0;
-    f.need(t + hdr_bytes, std::size_t(ns) * sb, "trace samples");
+  };
+  Eigen::Matrix<double, Eigen::Dynamic, 3> xyz(Index(m), 3);
+  std::atomic<std::size_t> bad{m};
+  std::atomic<bool> any_coord{false};
+  const std::uint8_t* d = f.data() + data_start;  // m whole traces lie here (checked above)
+  auto decode_all = [&]<bool Big>(std::bool_constant<Big>) {
+    parallel_for(Index(m), 0, [&](Index k0, Index k1) {
+      bool any = false;
+      for (auto k = std::size_t(k0); k < std::size_t(k1); ++k) {
+        const std::uint8_t* t = d + k * trace_bytes;
+        const unsigned tn = load_as<std::uint16_t, Big>(t + tNsamp), ti = load_as<std::uint16_t, Big>(t + tInterval);
+        if ((tn != 0 && tn != ns) || (ti != 0 && ti != dt_raw)) {
+          for (std::size_t b0 = bad.load(); k < b0 && !bad.compare_exchange_weak(b0, k);) {
+          }
+          break;
+        }
+        const double cs = scale(load_as<std::int16_t, Big>(t + tCoordScalar));
+        const double es = scale(load_as<std::int16_t, Big>(t + tElevScalar));
+        const double x = load_as<std::int32_t, Big>(t + tX) * cs, y = load_as<std::int32_t, Big>(t + tY) * cs;
+        const double z = load_as<std::int32_t, Big>(t + tElev) * es;
+        xyz(Index(k), 0) = x, xyz(Index(k), 1) = y, xyz(Index(k), 2) = z;
+        any = any || x != 0 || y != 0 || z != 0;
+        decode_as<Big>(t + hdr_bytes, b.data.data() + k * ns, ns, code);
+      }
+      if (any) any_coord.store(true, std::memory_order_relaxed);
+    }, 256);
+  };
+  big ? decode_all(std::true_type{}) : decode_all(std::false_type{});
+  if (const std::size_t k = bad.load(); k < m) {
+    check_trace(k);  // throws
+    f.fail(data_start + k * trace_bytes, "trace header", "inconsistent");  // not reached
   }
-  // every trace checked: decode on all cores (memory-bound; it keeps the page faults moving too)
-  parallel_for(Index(m), 0, [&](Index k0, Index k1) {
-    for (auto k = std::size_t(k0); k < std::size_t(k1); ++k)
-      decode(f.data() + data_start + k * trace_bytes + hdr_bytes, b.data.data() + k * ns, ns, code, big);
-  }, 256);
   H["first_trace_sequence"] = std::to_string(i32(data_start + tSeqLine, "trace sequence number"));
-  if (any_coord) {
+  if (any_coord.load()) {
     b.axes.xyz = std::move(xyz);
     b.axes.position_m.resize(m);
     double s = 0;

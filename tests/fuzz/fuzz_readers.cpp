@@ -69,7 +69,7 @@ std::string dzt_beside(const std::string& stem) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const int target = data[0] % 12;
+  const int target = data[0] % 13;
   ++data, --size;
   try {
     switch (target) {
@@ -120,6 +120,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 11:  // DZX text beside a valid DZT
         put(dir() / "k.dzx", data, size);
         sapper::io::read_dzt<float>(dzt_beside("k"));
+        break;
+      case 12:  // G-858 project .config text beside a valid STN
+        put(dir() / "l.config", data, size);
+        put(dir() / "l.stn", "0   50001.000  50011.000 10:00:01.00 01/02/20   0\n0   50000.000  50010.000 10:00:00.00 01/02/20   0\n");
+        sapper::io::read_g858((dir() / "l.stn").string());
         break;
       default:  // one NMEA sentence
         sapper::io::parse_nmea(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -15,6 +15,7 @@ using namespace sapper::io;
 namespace {
 
 const std::string kStn = SAPPER_SOURCE_DIR "/../shared/data/mag/geometrics-g858/data_1.stn";
+const std::string kConfig = SAPPER_SOURCE_DIR "/../shared/data/mag/geometrics-g858/data_1.config";
 
 std::vector<std::vector<std::string>> rows_of(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -152,6 +153,66 @@ TEST(G858, BadInputNamesFileAndLine) {
   const auto none = write("none.stn", "99 0 0\n");
   expect_format_error([&] { read_g858(none); }, {none, "no reading rows"});
   expect_format_error([&] { read_g858(write("date.stn", "0 1 2 13:38:25.40 2018-09-30 0\n")); }, {"line 1", "date"});
+}
+
+TEST(G858, RealConfigGivesSensorGeometry) {
+  std::ifstream cfg(kConfig);
+  if (!cfg) GTEST_SKIP() << "no " << kConfig;
+  std::vector<std::string> l;
+  for (std::string s; std::getline(cfg, s);) l.push_back(s);
+  ASSERT_GE(l.size(), 9u);
+  const MagLineData m = read_g858(kStn);
+  // pymagra's layout: line 4 height of sensor 1, line 5 of sensor 2, line 6 layout (0 vertical)
+  ASSERT_EQ(std::stoi(l[5]), 0);
+  ASSERT_EQ(m.sensor_height_m.size(), 2u);
+  EXPECT_DOUBLE_EQ(m.sensor_height_m[0], std::stod(l[3]));
+  EXPECT_DOUBLE_EQ(m.sensor_height_m[1], std::stod(l[4]));
+  EXPECT_EQ(m.sensor_across_m, std::vector<double>(2, 0.0));
+  EXPECT_EQ(m.sensor_along_m, std::vector<double>(2, 0.0));
+  EXPECT_EQ(m.header.at("config title"), l[1]);
+  EXPECT_EQ(m.header.at("config layout"), "vertical");
+  EXPECT_DOUBLE_EQ(std::stod(m.header.at("config field_nt")), std::stod(l[6]));
+  EXPECT_DOUBLE_EQ(std::stod(m.header.at("config inclination_deg")), std::stod(l[7]));
+  EXPECT_DOUBLE_EQ(std::stod(m.header.at("config declination_deg")), std::stod(l[8]));
+  EXPECT_DOUBLE_EQ(std::stod(m.header.at("config line_direction_deg")), std::stod(l[2]));
+}
+
+TEST(G858, SyntheticConfigLayouts) {
+  const std::string two = "0   50001.000  50011.000 10:00:01.00 01/02/20   0\n0   50000.000  50010.000 10:00:00.00 01/02/20   0\n";
+  const auto none = write("nocfg.stn", two);
+  const MagLineData a = read_g858(none);
+  EXPECT_TRUE(a.sensor_height_m.empty() && a.sensor_across_m.empty() && a.sensor_along_m.empty());
+  // horizontal, CRLF line endings, spaces around numbers, a tenth line ignored
+  write("horiz.config", "magnetic\r\nfield test\r\n 0 \r\n0.3\r\n0.5\r\n1\r\n49800\r\n58\r\n6\r\nextra\r\n");
+  const MagLineData h = read_g858(write("horiz.stn", two));
+  EXPECT_EQ(h.sensor_height_m, (std::vector<double>{0.3, 0.3}));
+  EXPECT_EQ(h.sensor_across_m, (std::vector<double>{-0.25, 0.25}));
+  EXPECT_EQ(h.sensor_along_m, (std::vector<double>{0.0, 0.0}));
+  EXPECT_EQ(h.header.at("config layout"), "horizontal");
+  EXPECT_EQ(h.header.at("config title"), "field test");
+  // one sensor: its height is sensor 1's
+  write("single.config", "magnetic\nt\n0\n0.25\n1.25\n0\n48000\n60\n0\n");
+  const MagLineData s = read_g858(write("single.stn", "0   50000.000 10:00:00.00 01/02/20   0\n"));
+  EXPECT_EQ(s.sensor_height_m, std::vector<double>{0.25});
+}
+
+TEST(G858, BadConfigNamesFileAndLine) {
+  using sapper::test::expect_format_error;
+  const std::string row = "0   50000.000  50010.000 10:00:00.00 01/02/20   0\n";
+  const auto check = [&](const std::string& stem, const std::string& config, const std::vector<std::string>& pieces) {
+    const auto cfg = write(stem + ".config", config);
+    const auto stn = write(stem + ".stn", row);
+    auto p = pieces;
+    p.push_back(cfg);
+    expect_format_error([&] { read_g858(stn); }, p);
+  };
+  check("short", "magnetic\nt\n0\n0.3\n", {"line 5", "height of sensor 2", "9 lines"});
+  check("nan", "magnetic\nt\n0\n1.4\nabc\n0\n48000\n66\n0\n", {"line 5", "'abc' is not a number"});
+  check("two", "magnetic\nt\n0\n1.4 0.4\n0.4\n0\n48000\n66\n0\n", {"line 4", "not a number"});
+  check("layout", "magnetic\nt\n0\n1.4\n0.4\n2\n48000\n66\n0\n", {"line 6", "layout", "not 0"});
+  check("below", "magnetic\nt\n0\n-1\n0.4\n0\n48000\n66\n0\n", {"line 4", "below the ground"});
+  check("inf", "magnetic\nt\n0\n1.4\n0.4\n0\ninf\n66\n0\n", {"line 7", "field strength"});
+  check("bin", std::string("magnetic\n\xff\xfe\n0\n1.4\n0.4\n0\n48000\n66\n0\n"), {"line 2", "UTF-8"});
 }
 
 }  // namespace

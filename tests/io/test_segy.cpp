@@ -325,3 +325,31 @@ TEST(SegyMalformed, EveryErrorNamesFileFieldAndOffset) {
   }, "sample interval");
   edit("addtr.sgy", [](auto& c) { set<std::int32_t>(c, 3506, 1 << 30); }, "additional trace headers");
 }
+
+namespace {
+
+// The trace headers are checked inside the parallel decode; the error must still name the first
+// bad trace, as a serial pass would, whichever chunk finds its bad trace first.
+TEST(SegyMalformed, FirstBadTraceIsNamedAcrossChunks) {
+  const Index m = 2000;
+  const std::string good = tmp("many.sgy");
+  write_segy(good, make(4, m, 0.1, false), SegyWrite{3, true, false});
+  const auto b = slurp(good);
+  const std::size_t tb = kTH + 8;
+  ASSERT_EQ(b.size(), kHead + std::size_t(m) * tb);
+  auto check = [&](const std::string& name, std::size_t bad_ns, std::size_t bad_dt, const std::string& want) {
+    auto c = b;
+    set<std::uint16_t>(c, kHead + bad_ns * tb + 114, 5);
+    set<std::uint16_t>(c, kHead + bad_dt * tb + 116, 7);
+    const std::string p = tmp(name);
+    dump(p, c);
+    sapper::test::expect_format_error([&] { (void)read_gpr<float>(p); }, {p, want});
+  };
+  // one bad trace in each half (each thread's chunk), and two in the last half
+  check("bad_a.sgy", 300, 1700, "trace samples at byte " + std::to_string(kHead + 300 * tb + 114) + ": trace 300 has 5");
+  check("bad_b.sgy", 1900, 250, "trace sample interval at byte " + std::to_string(kHead + 250 * tb + 116) + ": trace 250");
+  check("bad_c.sgy", 1999, 1500, "trace 1500 has a sample interval of 7");
+  check("bad_d.sgy", 1998, 1999, "trace 1998 has 5 samples");
+}
+
+}  // namespace

@@ -54,3 +54,30 @@ def test_bad_value_names_file_and_line(tmp_path):
     p.write_text("99 0 0\n0   49313.758  49x08.539 13:38:25.40 09/30/18   0\n")
     with pytest.raises(ValueError, match=r"bad\.stn: line 2, column 'sensor 2'"):
         io.read_mag(p)
+
+
+@pytest.mark.skipif(not os.path.exists(STN), reason="no G-858 sample file")
+def test_real_config_gives_sensor_heights():
+    with open(STN[:-4] + ".config", encoding="utf-8") as fh:
+        cfg = fh.read().splitlines()
+    m = io.read_mag(STN)
+    assert int(cfg[5]) == 0  # vertical: lines 4 and 5 are the two sensors' heights
+    np.testing.assert_array_equal(m.sensor_height_m, [float(cfg[3]), float(cfg[4])])
+    np.testing.assert_array_equal(m.sensor_across_m, [0.0, 0.0])
+    np.testing.assert_array_equal(m.sensor_along_m, [0.0, 0.0])
+    assert m.header["config title"] == cfg[1]
+    assert float(m.header["config inclination_deg"]) == float(cfg[7])
+
+
+def test_horizontal_config_and_none(tmp_path):
+    rows = "0   50001.000  50011.000 10:00:01.00 01/02/20   0\n0   50000.000  50010.000 10:00:00.00 01/02/20   0\n"
+    (tmp_path / "a.stn").write_text(rows)
+    m = io.read_mag(tmp_path / "a.stn")
+    assert m.sensor_across_m is None and m.sensor_height_m is None
+    (tmp_path / "a.config").write_text("magnetic\nt\n0\n0.3\n0.8\n1\n48000\n60\n0\n")
+    m = io.read_mag(tmp_path / "a.stn")
+    np.testing.assert_array_equal(m.sensor_across_m, [-0.4, 0.4])
+    np.testing.assert_array_equal(m.sensor_height_m, [0.3, 0.3])
+    (tmp_path / "a.config").write_text("magnetic\nt\n0\n0.3\nx\n1\n48000\n60\n0\n")
+    with pytest.raises(ValueError, match=r"a\.config: line 5 \(height of sensor 2"):
+        io.read_mag(tmp_path / "a.stn")

@@ -44,7 +44,11 @@ struct MagLineData {
   std::vector<std::string> sensor_names;
   std::map<std::string, std::vector<double>> extra;  ///< MagColumns::extra (simulator: line, direction, sensor, z_m)
   std::map<std::string, std::string> header;         ///< preamble "key: value" lines, plus "date", "origin_lat_deg", ...
-  std::string format;                                ///< "magarrow", "magdrone", "sapper" or "csv"
+  std::string format;                                ///< "magarrow", "magdrone", "sapper", "g858" or "csv"
+  /// Sensor geometry, one entry per sensor (as sensors_nt), m: across the line (right of travel
+  /// positive), along it (ahead positive), height above ground; empty where the file does not give
+  /// it (G-858: from the .config beside the .stn). across/along are what mag::apply_sensor_offsets takes.
+  std::vector<double> sensor_across_m, sensor_along_m, sensor_height_m;
   std::size_t size() const { return time_s.size(); }
 };
 
@@ -52,7 +56,7 @@ struct MagLineData {
 /// line and the column (a missing column: its name and the available ones).
 MagLineData read_mag_csv(const std::string& path, const MagColumns& columns = {});
 
-/// A Geometrics G-858 STN text file (reverse order, mark rows "3 x y ...", readings "0 s1 [s2] time date ..."); positions interpolated by sample index between marks; rules: docs/io.md, "Geometrics G-858 STN".
+/// A Geometrics G-858 STN text file (reverse order, mark rows "3 x y ...", readings "0 s1 [s2] time date ..."); positions interpolated by sample index between marks; the sensor geometry from the project .config beside it, if any; rules: docs/io.md, "Geometrics G-858 STN".
 MagLineData read_g858(const std::string& path);
 
 /// Base-station total field against time.
