@@ -150,15 +150,16 @@ void bind_mag_lines(py::module_& root) {
     }
     return py::make_tuple(to_dict(out.readings), mask(out.spike));
   });
-  m.def("estimate_lag", [](const py::dict& d, double max_lag, double step, double sep, Index hw, int th) {
+  m.def("estimate_lag", [](const py::dict& d, double max_lag, double step, double sep, Index hw, double nsep, int th) {
     const auto r = from_dict(d);
     mag::LagEstimate e;
     {
       py::gil_scoped_release nogil;
-      e = mag::estimate_lag(r, {max_lag, step, sep, hw}, th);
+      e = mag::estimate_lag(r, {max_lag, step, sep, hw, nsep}, th);
     }
     py::dict o;
-    o["lag_s"] = e.lag_s, o["pairs"] = e.pairs, o["points"] = e.points, o["lags_s"] = arr(e.lags_s);
+    o["lag_s"] = e.lag_s, o["pairs"] = e.pairs, o["points"] = e.points, o["neighbours"] = e.neighbours;
+    o["lags_s"] = arr(e.lags_s);
     o["misfit"] = arr(e.misfit);
     return o;
   });

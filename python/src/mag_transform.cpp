@@ -109,25 +109,26 @@ void bind_mag_transform(py::module_& parent) {
     });
   }
   m.def("pick_peaks", [](const Values& v, double x0, double y0, double dx, double dy, std::optional<Values> tf,
-                         double k, double sep, double radius) {
+                         double k, double sep, double radius, double merge) {
     const mag::Grid g = to_grid(v, x0, y0, dx, dy);
     std::optional<mag::Grid> t;
     if (tf) t = to_grid(*tf, x0, y0, dx, dy);
     std::vector<mag::Pick> p;
     {
       py::gil_scoped_release nogil;
-      p = mag::pick_peaks(g, {k, sep, radius}, t ? &*t : nullptr);
+      p = mag::pick_peaks(g, {k, sep, radius, merge}, t ? &*t : nullptr);
     }
     return picks_to_dict(p);
   });
   m.def("pick_targets", [](const Values& v, double x0, double y0, double dx, double dy, double k, double sep,
-                           double radius, double inc, double dec, const std::string& pad, double frac, int threads) {
+                           double radius, double merge, double inc, double dec, double up, const std::string& pad,
+                           double frac, int threads) {
     const mag::Grid g = to_grid(v, x0, y0, dx, dy);
     const auto o = options(pad, frac, threads);
     std::vector<mag::Pick> p;
     {
       py::gil_scoped_release nogil;
-      p = mag::pick_targets(g, {k, sep, radius, inc, dec}, o);
+      p = mag::pick_targets(g, {k, sep, radius, merge, inc, dec, up}, o);
     }
     return picks_to_dict(p);
   });

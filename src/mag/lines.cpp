@@ -465,6 +465,8 @@ LagEstimate estimate_lag(const Readings& r, const LagOptions& o, int threads) {
           " must be positive and at most 10,000 steps per max_lag_s");
   require(std::isfinite(o.max_separation_m) && o.max_separation_m > 0, "max_separation_m = ", o.max_separation_m,
           " must be positive");
+  require(std::isfinite(o.neighbour_separation_m) && o.neighbour_separation_m >= 0, "neighbour_separation_m = ",
+          o.neighbour_separation_m, " must be >= 0 (0 = no neighbouring pairs)");
   const LineGeometry g = line_geometry(r);
   const Velocity vel = track_velocity(r, o.velocity_half_window);
   const double ux = std::sin(g.axis_deg / kDeg), uy = std::cos(g.axis_deg / kDeg);
@@ -503,6 +505,25 @@ LagEstimate estimate_lag(const Readings& r, const LagOptions& o, int threads) {
         pairs.push_back({Index(a), Index(b)});
   }
   LagEstimate e;
+  if (pairs.empty() && o.neighbour_separation_m > 0) {
+    // no track retraces another: every forward track with the nearest back track on each side
+    // (the neighbouring line's). Their profiles see each source from across; its anomaly peaks at
+    // the same along-track position on both (a symmetric bias only), and the regression absorbs
+    // the amplitude ratio.
+    for (std::size_t a = 0; a < tr.size(); ++a) {
+      if (tr[a].dir < 0 || tr[a].s.size() < 3) continue;
+      Index side[2] = {-1, -1};
+      for (std::size_t b = 0; b < tr.size(); ++b) {
+        const double d = tr[b].cross - tr[a].cross;
+        if (tr[b].dir > 0 || tr[b].s.size() < 3 || std::abs(d) > o.neighbour_separation_m) continue;
+        Index& k = side[d > 0];
+        if (k < 0 || std::abs(d) < std::abs(tr[k].cross - tr[a].cross)) k = Index(b);
+      }
+      for (Index k : side)
+        if (k >= 0) pairs.push_back({Index(a), k});
+    }
+    e.neighbours = !pairs.empty();
+  }
   e.pairs = Index(pairs.size());
   if (pairs.empty()) return e;
   const Index half = Index(std::floor(o.max_lag_s / o.step_s + 1e-9)), nk = 2 * half + 1;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <list>
+#include <memory>
 #include <mutex>
 #include <numbers>
 #include <span>
@@ -22,7 +24,11 @@ namespace {
 constexpr double kPi = std::numbers::pi;
 constexpr double kDeg = kPi / 180;
 constexpr int kFillSweeps = 20;  // Jacobi sweeps smoothing the layered fill of NaN holes
-constexpr Index kColBlock = 16;  // columns per FFTW many-plan: vectorised across them, 64-byte aligned
+// Full width at half height of a 3-D dipole's total gradient amplitude over its depth h below the
+// sensor: (h^2 / (h^2 + d^2))^2 = 1/2 at d = h sqrt(sqrt 2 - 1), width 2 x 0.644 h.
+constexpr double kWidthPerDepth = 1.287;
+// columns per FFTW many-plan: vectorised across them, 64-byte aligned (32: the fastest of 8-64 at 1536)
+constexpr Index kColBlock = 32;
 
 using Arr = Eigen::ArrayXd;
 using Cplx = std::complex<double>;
@@ -271,95 +277,106 @@ void taper_axis(Index n, Index N, Index o, std::vector<Index>& src, std::vector<
   }
 }
 
-/// Writes the padded frame (Ny rows of stride sr).
-void pad(const GridValues& v, const Layout& L, Padding p, double* real, int threads) {
-  const double mean = v.mean();
+/// Per padded row and column: the grid index it copies and its weight (1 inside the grid).
+struct PadMap {
   std::vector<Index> sx, sy;
   std::vector<double> wx, wy;
-  taper_axis(L.nx, L.Nx, L.ox, sx, wx);
-  taper_axis(L.ny, L.Ny, L.oy, sy, wy);
-  if (p == Padding::mirror) {
-    for (Index I = 0; I < L.Nx; ++I) sx[std::size_t(I)] = reflect(I - L.ox, L.nx);
-    for (Index J = 0; J < L.Ny; ++J) sy[std::size_t(J)] = reflect(J - L.oy, L.ny);
-    std::fill(wx.begin(), wx.end(), 1.0), std::fill(wy.begin(), wy.end(), 1.0);
+  double mean;
+  PadMap(const GridValues& v, const Layout& L, Padding p) : mean(v.mean()) {
+    taper_axis(L.nx, L.Nx, L.ox, sx, wx);
+    taper_axis(L.ny, L.Ny, L.oy, sy, wy);
+    if (p == Padding::mirror) {
+      for (Index I = 0; I < L.Nx; ++I) sx[std::size_t(I)] = reflect(I - L.ox, L.nx);
+      for (Index J = 0; J < L.Ny; ++J) sy[std::size_t(J)] = reflect(J - L.oy, L.ny);
+      std::fill(wx.begin(), wx.end(), 1.0), std::fill(wy.begin(), wy.end(), 1.0);
+    }
+    // none has no padded cells: every weight is 1
   }
-  // none has no padded cells: every weight is 1
-  parallel_for(
-      L.Ny, threads,
-      [&](Index b, Index e) {
-        for (Index J = b; J < e; ++J) {
-          double* row = real + J * L.sr;
-          const double* src = v.data() + sy[std::size_t(J)] * L.nx;
-          const double wj = wy[std::size_t(J)];
-          for (Index I = 0; I < L.Nx; ++I) {
-            const double w = wj * wx[std::size_t(I)], x = src[sx[std::size_t(I)]];
-            row[I] = w == 1 ? x : mean + (x - mean) * w;  // copies exact where not tapered
-          }
-        }
-      },
-      8);
-}
+  /// Padded row J into row[0, Nx).
+  void row(const GridValues& v, const Layout& L, Index J, double* out) const {
+    const double* src = v.data() + sy[std::size_t(J)] * L.nx;
+    const double wj = wy[std::size_t(J)];
+    for (Index I = 0; I < L.Nx; ++I) {
+      const double w = wj * wx[std::size_t(I)], x = src[sx[std::size_t(I)]];
+      out[I] = w == 1 ? x : mean + (x - mean) * w;  // copies exact where not tapered
+    }
+  }
+};
 
-/// Runs the padded frame `real` through each filter: out[f] receives filter f's padded result
-/// (out[0] may alias real). One forward 2-D FFT, one inverse per filter.
-void filter_frame(const Layout& L, double* real, std::span<const Filter* const> filters, std::span<double* const> out,
-                  int threads) {
-  const auto px = fft::RealPlan<double>::get(L.Nx);
-  const std::size_t nf = filters.size();
-  std::vector<Pooled<Cplx>> spec;
-  for (std::size_t f = 0; f < nf; ++f) spec.emplace_back(std::size_t(L.Ny * L.sc));
-  parallel_for(
-      L.Ny, threads,
-      [&](Index b, Index e) {
-        for (Index j = b; j < e; ++j) px->forward(real + j * L.sr, spec[0].data() + j * L.sc);
-      },
-      8);
+/// H(kx, ky) / (Nx Ny) on the half spectrum of a padded frame, laid out like the spectrum (bin
+/// (j, c) at j * sc + c), cached per frame shape, spacing and filter: the RTP response costs a few
+/// square roots and divisions per bin, as much as a third of the FFTs, and a survey's grids are
+/// transformed again and again with the same shape and filter. At most kResponseBytes held.
+constexpr std::size_t kResponseBytes = std::size_t(256) << 20;
+using Response = fft::Buffer<Cplx>;
+struct ResponseKey {
+  Index Nx, Ny;
+  double dx, dy;
+  std::vector<Filter::Term> terms;
+  bool operator==(const ResponseKey& o) const {
+    if (Nx != o.Nx || Ny != o.Ny || dx != o.dx || dy != o.dy || terms.size() != o.terms.size()) return false;
+    for (std::size_t t = 0; t < terms.size(); ++t)
+      if (terms[t].kind != o.terms[t].kind || !std::equal(std::begin(terms[t].p), std::end(terms[t].p), o.terms[t].p))
+        return false;
+    return true;
+  }
+};
+struct ResponseCache {
+  std::mutex m;
+  std::list<std::pair<ResponseKey, std::shared_ptr<const Response>>> lru;  // front = most recent
+};
 
+std::shared_ptr<const Response> response(const Layout& L, const Filter& filter, int threads) {
+  static ResponseCache cache;
+  ResponseKey key{L.Nx, L.Ny, L.dx, L.dy, filter.terms()};
+  {
+    std::lock_guard lock(cache.m);
+    for (auto it = cache.lru.begin(); it != cache.lru.end(); ++it)
+      if (it->first == key) {
+        cache.lru.splice(cache.lru.begin(), cache.lru, it);
+        return it->second;
+      }
+  }
+  auto h = std::make_shared<Response>(std::size_t(L.Ny * L.sc));  // computed outside the cache lock
   const Arr ky = wavenumbers(L.Ny, L.dy);
   const double scale = 1.0 / (double(L.Nx) * double(L.Ny));
-  const Index nblocks = (L.nh + kColBlock - 1) / kColBlock;
-  // blocks are fixed by column index (not by thread), so each column always goes through the
-  // same plan: the full-block one, or the remainder's
-  const auto full = fft::ColumnsPlan<double>::get(L.Ny, std::min(kColBlock, L.nh), L.sc);
-  const Index rem = L.nh % kColBlock;
-  const auto last = rem && L.nh > kColBlock ? fft::ColumnsPlan<double>::get(L.Ny, rem, L.sc) : full;
   parallel_for(
-      nblocks, threads,
+      L.nh, threads,
       [&](Index b, Index e) {
-        const Index n = L.Ny;
-        ColumnScratch cs(n);
-        for (Index blk = b; blk < e; ++blk) {
-          const Index c0 = blk * kColBlock, nc = std::min(kColBlock, L.nh - c0);
-          const auto& plan = nc == kColBlock || L.nh <= kColBlock ? full : last;
-          plan->forward(spec[0].data() + c0);
-          // the last filter first: filters f >= 1 start from a copy of the untouched block
-          for (std::size_t f = nf; f-- > 0;) {
-            Cplx* s = spec[f].data() + c0;
-            if (f > 0)
-              for (Index j = 0; j < n; ++j) std::copy_n(spec[0].data() + c0 + j * L.sc, nc, s + j * L.sc);
-            for (Index q = 0; q < nc; ++q) {
-              // bin c of a real FFT is kx = 2 pi c / (Nx dx), c <= Nx/2 (positive, as numpy.fft.rfftfreq)
-              const double kx = 2 * kPi * double(c0 + q) / (double(L.Nx) * L.dx);
-              column_response(filters[f]->terms(), kx, ky, scale, cs);
-              for (Index j = 0; j < n; ++j) s[j * L.sc + q] *= Cplx(cs.re[j], cs.im[j]);
-            }
-            plan->inverse(s);
-          }
+        ColumnScratch cs(L.Ny);
+        for (Index c = b; c < e; ++c) {
+          // bin c of a real FFT is kx = 2 pi c / (Nx dx), c <= Nx/2 (positive, as numpy.fft.rfftfreq)
+          column_response(filter.terms(), 2 * kPi * double(c) / (double(L.Nx) * L.dx), ky, scale, cs);
+          for (Index j = 0; j < L.Ny; ++j) (*h)[std::size_t(j * L.sc + c)] = Cplx(cs.re[j], cs.im[j]);
         }
       },
-      1);
-
-  for (std::size_t f = 0; f < nf; ++f)
-    parallel_for(
-        L.Ny, threads,
-        [&](Index b, Index e) {
-          for (Index j = b; j < e; ++j) px->inverse(spec[f].data() + j * L.sc, out[f] + j * L.sr);
-        },
-        8);
+      16);
+  const std::size_t bytes = h->size() * sizeof(Cplx);
+  std::lock_guard lock(cache.m);
+  if (bytes > kResponseBytes) return h;
+  std::size_t held = bytes;
+  for (auto& [k, r] : cache.lru) held += r->size() * sizeof(Cplx);
+  while (held > kResponseBytes) held -= cache.lru.back().second->size() * sizeof(Cplx), cache.lru.pop_back();
+  cache.lru.emplace_front(std::move(key), h);
+  return h;
 }
 
-/// The whole pipeline for nf filters; combine(j, i, values at cell of each filter) -> output cell.
-/// The whole pipeline for nf filters: combine(c, r) maps the nf filtered values of a cell to the
+/// dst[q] = src[q] * h[q], q < n (dst may be src). Written out: std::complex's operator* checks
+/// for NaN and does not vectorise.
+inline void multiply(const Cplx* src, const Cplx* h, Cplx* dst, Index n) {
+  const double* a = reinterpret_cast<const double*>(src);
+  const double* b = reinterpret_cast<const double*>(h);
+  double* d = reinterpret_cast<double*>(dst);
+  for (Index q = 0; q < 2 * n; q += 2) {
+    const double re = a[q] * b[q] - a[q + 1] * b[q + 1], im = a[q] * b[q + 1] + a[q + 1] * b[q];
+    d[q] = re, d[q + 1] = im;
+  }
+}
+
+/// The whole pipeline for nf <= 3 filters: pad each row as it goes into its real FFT, per block
+/// of columns the forward FFT, the responses and the inverse FFTs while the block is in cache, then
+/// the inverse real FFTs of the grid's rows only (the padded ones are cropped away), each row
+/// straight into the output cells: combine(c, x) maps the nf filtered values of a cell to the
 /// `nout` output grids' values there.
 template <class Combine>
 std::vector<Grid> run(const Grid& g, std::span<const Filter* const> filters, const TransformOptions& o, std::size_t nout,
@@ -371,29 +388,78 @@ std::vector<Grid> run(const Grid& g, std::span<const Filter* const> filters, con
   const GridValues& v = fill_holes(g, holes, filled);
   const Layout L = layout(g.spec, o);
   const std::size_t nf = filters.size();
-  std::vector<Pooled<double>> frames;
-  for (std::size_t f = 0; f < nf; ++f) frames.emplace_back(std::size_t(L.Ny * L.sr));
-  pad(v, L, o.padding, frames[0].data(), o.threads);
-  std::vector<double*> out(nf);
-  for (std::size_t f = 0; f < nf; ++f) out[f] = frames[f].data();
-  filter_frame(L, frames[0].data(), filters, out, o.threads);
+  const auto px = fft::RealPlan<double>::get(L.Nx);
+  std::vector<std::shared_ptr<const Response>> h;
+  for (const Filter* f : filters) h.push_back(response(L, *f, o.threads));
+  std::vector<Pooled<Cplx>> spec;
+  for (std::size_t f = 0; f < nf; ++f) spec.emplace_back(std::size_t(L.Ny * L.sc));
 
-  std::vector<Grid> r(nout, Grid{g.spec, GridValues(g.spec.ny, g.spec.nx)});
+  // Real FFTs of the grid's rows, padded along x. A padded row J is grid row sy[J] rolled off by
+  // w = wy[J]: w row + (1 - w) mean, so its spectrum is w times that row's plus (1 - w) mean Nx
+  // at bin 0, a third of the row FFTs saved at the default padding (filled per column block below).
+  const PadMap pm(v, L, o.padding);
+  Cplx* s0 = spec[0].data();
   parallel_for(
       L.ny, o.threads,
       [&](Index b, Index e) {
-        double c[3], x[3];
-        for (Index j = b; j < e; ++j)
+        fft::Buffer<double> row(std::size_t(L.Nx));
+        for (Index J = b + L.oy; J < e + L.oy; ++J) pm.row(v, L, J, row.data()), px->forward(row.data(), s0 + J * L.sc);
+      },
+      8);
+
+  // blocks are fixed by column index (not by thread), so each column always goes through the
+  // same plan: the full-block one, or the remainder's
+  const Index nblocks = (L.nh + kColBlock - 1) / kColBlock;
+  const auto full = fft::ColumnsPlan<double>::get(L.Ny, std::min(kColBlock, L.nh), L.sc);
+  const Index rem = L.nh % kColBlock;
+  const auto last = rem && L.nh > kColBlock ? fft::ColumnsPlan<double>::get(L.Ny, rem, L.sc) : full;
+  parallel_for(
+      nblocks, o.threads,
+      [&](Index b, Index e) {
+        for (Index blk = b; blk < e; ++blk) {
+          const Index c0 = blk * kColBlock, nc = std::min(kColBlock, L.nh - c0);
+          const auto& plan = nc == kColBlock || L.nh <= kColBlock ? full : last;
+          for (Index p = 0; p < L.Ny - L.ny; ++p) {  // the padded rows' spectra, see above
+            const Index J = p < L.oy ? p : p + L.ny;
+            const double w = pm.wy[std::size_t(J)];
+            const Cplx* src = s0 + (pm.sy[std::size_t(J)] + L.oy) * L.sc + c0;
+            Cplx* dst = s0 + J * L.sc + c0;
+            for (Index q = 0; q < nc; ++q) dst[q] = w * src[q];
+            if (c0 == 0) dst[0] += (1 - w) * pm.mean * double(L.Nx);
+          }
+          plan->forward(s0 + c0);
+          // the last filter first: filters f >= 1 read the untouched block
+          for (std::size_t f = nf; f-- > 0;) {
+            for (Index j = 0; j < L.Ny; ++j) {
+              const std::size_t at = std::size_t(j * L.sc + c0);
+              multiply(spec[0].data() + at, h[f]->data() + at, spec[f].data() + at, nc);
+            }
+            plan->inverse(spec[f].data() + c0);
+          }
+        }
+      },
+      1);
+
+  std::vector<Grid> r;
+  for (std::size_t q = 0; q < nout; ++q) r.push_back(Grid{g.spec, GridValues(g.spec.ny, g.spec.nx)});
+  parallel_for(
+      L.ny, o.threads,
+      [&](Index b, Index e) {
+        fft::Buffer<double> rows(std::size_t(3 * L.sr));
+        double c[3] = {}, x[3] = {};
+        for (Index j = b; j < e; ++j) {
+          for (std::size_t f = 0; f < nf; ++f)
+            px->inverse(spec[f].data() + (j + L.oy) * L.sc, rows.data() + std::ptrdiff_t(f) * L.sr);
           for (Index i = 0; i < L.nx; ++i) {
-            const std::size_t at = std::size_t((j + L.oy) * L.sr + i + L.ox);
-            for (std::size_t f = 0; f < nf; ++f) c[f] = frames[f][at];
+            for (std::size_t f = 0; f < nf; ++f) c[f] = rows[std::size_t(Index(f) * L.sr + L.ox + i)];
             combine(c, x);
             for (std::size_t q = 0; q < nout; ++q) r[q].values(j, i) = x[q];
           }
+        }
       },
       8);
   for (auto& gr : r)
-    for (Index h : holes) gr.values.data()[h] = std::numeric_limits<double>::quiet_NaN();
+    for (Index hole : holes) gr.values.data()[hole] = std::numeric_limits<double>::quiet_NaN();
   return r;
 }
 
@@ -424,6 +490,10 @@ void validate(const PickOptions& o) {
           " must be >= 0 (0 = 3 cells), m");
   require(std::isfinite(o.pairing_radius_m) && o.pairing_radius_m >= 0, "pairing_radius_m = ", o.pairing_radius_m,
           " must be >= 0 (0 = automatic), m");
+  require(std::isfinite(o.merge_factor) && o.merge_factor >= 0, "merge_factor = ", o.merge_factor,
+          " must be >= 0 (0 = off)");
+  require(std::isnan(o.upward_m) || (o.upward_m >= 0 && o.upward_m <= 1e6), "upward_m = ", o.upward_m,
+          " must be in [0, 1e6] m (NaN = 1.5 cells, 0 = none)");
 }
 
 /// Lowest value of g on the straight path between two positions (cells nearest to samples every
@@ -440,6 +510,31 @@ double path_min(const Grid& g, double xa, double ya, double xb, double yb) {
     if (!std::isnan(g.values(j, i))) m = std::min(m, g.values(j, i));
   }
   return m;
+}
+
+/// Twice the radius at which the mean of g over rings around cell (j, i) first falls below `half`
+/// (rings of one cell, min(dx, dy), NaN cells skipped; linear interpolation between rings).
+double ring_width(const Grid& g, Index j, Index i, double peak, double half) {
+  const GridSpec& s = g.spec;
+  const double dr = std::min(s.dx, s.dy);
+  const Index kmax = std::max(s.nx, s.ny);
+  double prev = peak;
+  for (Index k = 1; k <= kmax; ++k) {
+    const double r = double(k) * dr;
+    const Index ri = Index(std::ceil((r + dr) / s.dx)), rj = Index(std::ceil((r + dr) / s.dy));
+    double sum = 0;
+    Index n = 0;
+    for (Index jj = std::max<Index>(0, j - rj); jj <= std::min(s.ny - 1, j + rj); ++jj)
+      for (Index ii = std::max<Index>(0, i - ri); ii <= std::min(s.nx - 1, i + ri); ++ii) {
+        const double d = std::hypot(double(ii - i) * s.dx, double(jj - j) * s.dy), v = g.values(jj, ii);
+        if (std::abs(d - r) < 0.5 * dr && !std::isnan(v)) sum += v, ++n;
+      }
+    if (n == 0) return 2 * r;  // past the grid or its data
+    const double m = sum / double(n);
+    if (m < half) return 2 * dr * (double(k - 1) + (prev - half) / (prev - m));
+    prev = m;
+  }
+  return 2 * double(kmax) * dr;
 }
 
 /// Peaks of g above `floor`, each rising at least `prominence` above the lowest point on the path
@@ -493,24 +588,10 @@ std::vector<Pick> pick_impl(const Grid& g, double floor, double base, double pro
     bool close = false;
     for (const Pick& q : picks) close = close || std::hypot(q.x - pk.x, q.y - pk.y) < sep;
     if (close) continue;
-    // full width at half height: walk out along each axis to the crossing, interpolated
-    const double half = base + 0.5 * (x0 - base);
-    double width[2] = {0, 0};
-    for (int a = 0; a < 2; ++a)
-      for (int dir = -1; dir <= 1; dir += 2) {
-        double prev = x0, d = 0;
-        for (Index st = 1;; ++st) {
-          const double y = a == 0 ? at(j, i + dir * st) : at(j + dir * st, i);
-          if (std::isnan(y)) break;
-          if (y < half) {
-            d = double(st - 1) + (prev - half) / (prev - y);
-            break;
-          }
-          prev = y, d = double(st);
-        }
-        width[a] += d * (a == 0 ? s.dx : s.dy);
-      }
-    pk.width_m = 0.5 * (width[0] + width[1]);
+    // full width at half height of the ring means around the peak cell (rings one cell wide, NaN
+    // cells skipped), the crossing interpolated: the ring means smooth out the ripples that
+    // gridding between survey tracks leaves on a strong anomaly, which a walk along an axis stops at
+    pk.width_m = ring_width(g, j, i, x0, base + 0.5 * (x0 - base));
     // noise bumps on the flank of a stronger peak: not separated from it by a saddle deeper than
     // the noise margin (checked within 2 summed widths; farther anomalies are apart anyway)
     bool flank = false;
@@ -518,6 +599,15 @@ std::vector<Pick> pick_impl(const Grid& g, double floor, double base, double pro
       if (!flank && std::hypot(q.x - pk.x, q.y - pk.y) < 2 * (q.width_m + pk.width_m))
         flank = x0 - path_min(g, s.x(i), s.y(j), q.x, q.y) < prominence;
     if (flank) continue;
+    // the skirt of a stronger anomaly (a source's shoulders, its gridding ripples, a weaker source
+    // that cannot be told from it): below merge_factor times the stronger pick's dipole envelope
+    // A (h^2 / (h^2 + d^2))^2 at distance d, h = its width / 1.29 (the depth below the sensor)
+    bool skirt = false;
+    for (const Pick& q : picks) {
+      const double h2 = std::pow(q.width_m / kWidthPerDepth, 2), d2 = std::pow(q.x - pk.x, 2) + std::pow(q.y - pk.y, 2);
+      skirt = skirt || amp < o.merge_factor * q.amplitude * std::pow(h2 / (h2 + d2), 2);
+    }
+    if (skirt) continue;
     // lobes on the total field
     const double nan = std::numeric_limits<double>::quiet_NaN();
     pk.positive_x = pk.positive_y = pk.positive_nt = nan;
@@ -666,17 +756,28 @@ Grid reduction_to_pole(const Grid& g, double inc, double dec, double minc, doubl
   return apply_filter(g, Filter::reduction_to_pole(inc, dec, minc, mdec, stab), o);
 }
 
-Grid total_gradient_amplitude(const Grid& g, const TransformOptions& o) {
-  const Filter fx = Filter::derivative_easting(), fy = Filter::derivative_northing(), fz = Filter::derivative_upward();
+namespace {
+/// The three gradient components of `pre` applied to g (one forward FFT), combined per cell.
+template <class Combine>
+std::vector<Grid> gradient(const Grid& g, const Filter& pre, const TransformOptions& o, std::size_t nout,
+                           Combine&& combine) {
+  const Filter fx = Filter::derivative_easting() * pre, fy = Filter::derivative_northing() * pre,
+               fz = Filter::derivative_upward() * pre;
   const Filter* f[3] = {&fx, &fy, &fz};
-  return std::move(
-      run(g, f, o, 1, [](const double* c, double* r) { r[0] = std::sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]); })[0]);
+  return run(g, f, o, nout, std::forward<Combine>(combine));
+}
+}  // namespace
+
+Grid total_gradient_amplitude(const Grid& g, const TransformOptions& o) {
+  return std::move(gradient(g, Filter(), o, 1, [](const double* c, double* r) {
+    r[0] = std::sqrt(c[0] * c[0] + c[1] * c[1] + c[2] * c[2]);
+  })[0]);
 }
 
 Grid tilt(const Grid& g, const TransformOptions& o) {
-  const Filter fx = Filter::derivative_easting(), fy = Filter::derivative_northing(), fz = Filter::derivative_upward();
-  const Filter* f[3] = {&fx, &fy, &fz};
-  return std::move(run(g, f, o, 1, [](const double* c, double* r) { r[0] = std::atan2(-c[2], std::hypot(c[0], c[1])); })[0]);
+  return std::move(gradient(g, Filter(), o, 1, [](const double* c, double* r) {
+    r[0] = std::atan2(-c[2], std::hypot(c[0], c[1]));
+  })[0]);
 }
 
 // ---- picking ----
@@ -699,10 +800,12 @@ std::vector<Pick> pick_targets(const Grid& total_field, const PickOptions& o, co
   // the gradient components, of the pole-reduced field if the field direction is given
   Filter rtp;
   if (std::isfinite(o.inclination_deg)) rtp = Filter::reduction_to_pole(o.inclination_deg, o.declination_deg);
-  const Filter fx = Filter::derivative_easting() * rtp, fy = Filter::derivative_northing() * rtp,
-               fz = Filter::derivative_upward() * rtp;
-  const Filter* f[3] = {&fx, &fy, &fz};
-  const auto comp = run(total_field, f, t, 3, [](const double* c, double* r) { r[0] = c[0], r[1] = c[1], r[2] = c[2]; });
+  // continued upward a little: the ripples gridding leaves between survey tracks on a strong
+  // anomaly (short wavelengths) fade, the anomaly itself barely widens
+  const double up = std::isnan(o.upward_m) ? 1.5 * std::max(total_field.spec.dx, total_field.spec.dy) : o.upward_m;
+  if (up > 0) rtp = rtp * Filter::upward_continuation(up);
+  const auto comp =
+      gradient(total_field, rtp, t, 3, [](const double* c, double* r) { r[0] = c[0], r[1] = c[1], r[2] = c[2]; });
   double var = 0;
   for (auto& g : comp) {
     const double s = 1.4826 * median_mad(g.values).second;

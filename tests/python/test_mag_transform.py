@@ -203,6 +203,31 @@ def test_pick_targets_finds_dipoles_and_lobes():
     assert np.all(np.diff(p["amplitude"]) <= 0)
 
 
+@pytest.mark.parametrize("seed", [1, 5, 6])
+def test_pick_targets_one_pick_per_simulated_target(seed):
+    # a simulated cart survey (every nuisance on) preprocessed and gridded: each AT mine, mortar and
+    # shell is picked once, and no object has two picks within 0.5 m (before the upward
+    # continuation and envelope merge the strong ones had 2-7 picks each)
+    s = smag.simulate(smag.default_scene(), seed=seed)
+    ef = s.scene["earth_field"]
+    r, _ = mag.preprocess(mag.readings_from_survey(s), base=s.base_station)
+    ok = np.isfinite(r["value_nt"])
+    g = mag.grid(r["x_m"][ok], r["y_m"][ok], r["value_nt"][ok], 0.1)
+    p = mag.pick_targets(g, inclination=ef["inclination_deg"], declination=ef["declination_deg"])
+    strong = 0
+    for o in s.truth["objects"]:
+        n = int((np.hypot(p["x"] - o["x"], p["y"] - o["y"]) < 0.5).sum())
+        assert n <= 1, (o["type"], o["x"], o["y"], n)
+        if o["type"] in ("at_mine", "mortar", "shell"):
+            strong += 1
+            assert n == 1, (o["type"], o["x"], o["y"])
+    assert strong >= 4
+    # and every pick is over some object
+    ox = np.array([o["x"] for o in s.truth["objects"]])
+    oy = np.array([o["y"] for o in s.truth["objects"]])
+    assert all(np.hypot(ox - x, oy - y).min() < 0.5 for x, y in zip(p["x"], p["y"]))
+
+
 def test_pick_peaks_noise_floor():
     # Gaussian noise: P(> median + 5 sigma) = 2.9e-7 per cell: 0.019 expected on 256^2 cells
     rng = np.random.default_rng(9)
@@ -236,6 +261,8 @@ def test_threads_do_not_change_numbers(rough):
     (lambda g: mag.reduction_to_pole(g, 60.0, 0.0, stabilisation=90), "stabilisation_deg = 90"),
     (lambda g: mag.pick_peaks(g, k=0), "k = 0"),
     (lambda g: mag.pick_peaks(g, min_separation=-1), "min_separation"),
+    (lambda g: mag.pick_peaks(g, merge_factor=-1), "merge_factor"),
+    (lambda g: mag.pick_targets(g, upward=-0.1), "upward"),
     (lambda g: mag.pick_peaks(g, mag.Grid(np.zeros((3, 3)))), "total_field"),
     (lambda g: mag.tilt(g.like(np.full(g.shape, np.nan))), "no finite value"),
     (lambda g: mag.tilt(g.like(np.where(np.arange(64).reshape(8, 8) == 9, np.inf, 0.0))), "row 1, column 1"),

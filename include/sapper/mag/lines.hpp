@@ -122,13 +122,19 @@ struct LagOptions {
   double step_s = 0.01;           ///< grid step before parabolic refinement
   double max_separation_m = 0.15;  ///< forward and back tracks at most this far apart across are paired (same ground)
   Index velocity_half_window = 5;
+  /// Without such pairs (no track retraces another, e.g. a one-sensor back-and-forth survey), every
+  /// forward track is paired with the nearest back track on each side at most this far across, m;
+  /// 0 = never. Farther tracks see different parts of the anomalies.
+  double neighbour_separation_m = 2.0;
 };
 struct LagEstimate {
   double lag_s = std::numeric_limits<double>::quiet_NaN();  ///< NaN: no pair
   Index pairs = 0, points = 0;
+  bool neighbours = false;  ///< the pairs are neighbouring tracks (no track retraces another)
   std::vector<double> lags_s, misfit;  ///< the search grid and its mean squared misfit, nT^2
 };
-/// The lag minimising the misfit between forward and back profiles over the same ground.
+/// The lag minimising the misfit between forward and back profiles over the same ground, or
+/// between neighbouring forward and back tracks when no track retraces another.
 LagEstimate estimate_lag(const Readings& r, const LagOptions& opt = {}, int threads = 0);
 /// Positions moved by lag_s x the track velocity (recorded = true - lag v, so true = recorded + lag v).
 Readings correct_lag(const Readings& r, double lag_s, Index velocity_half_window = 5);

@@ -108,12 +108,20 @@ struct PickOptions {
   double min_separation_m = 0;
   /// Radius around a pick searched for the total-field lobes, m; 0 = max(2 width, 3 cells).
   double pairing_radius_m = 0;
+  /// A weaker peak is merged into a stronger pick (dropped) when it is below merge_factor times
+  /// the stronger pick's dipole envelope A (h^2 / (h^2 + d^2))^2 at its distance d, h = width / 1.29
+  /// the stronger source's depth below the sensor: one anomaly, one pick. 0 = off; >= 0.
+  double merge_factor = 3;
   /// pick_targets only: if finite, the field is reduced to the pole (induced, this inclination and
   /// declination_deg, default stabilisation) before the analytic signal. For a 3-D dipole the
   /// total gradient peaks ~0.2 depth towards the magnetic equator of the source; at the pole it
   /// peaks over it.
   double inclination_deg = std::numeric_limits<double>::quiet_NaN();
   double declination_deg = 0;
+  /// pick_targets only: the field is continued upward by this height, m, before the gradient: the
+  /// ripples gridding leaves between survey tracks on a strong anomaly (each a pick otherwise) fade.
+  /// NaN = 1.5 max(dx, dy); 0 = none.
+  double upward_m = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// One picked target. Lobes are NaN when there is no total-field grid or no such lobe (the

@@ -251,11 +251,15 @@ def despike(readings, *, half_window=3, k=3.5, min_deviation_nt=1.0, replace=Tru
                              bool(replace), _threads(threads))
 
 
-def estimate_lag(readings, *, max_lag_s=0.5, step_s=0.01, max_separation_m=0.15, velocity_half_window=5, threads=0):
-    """Position lag from opposite-direction tracks over the same ground.
+def estimate_lag(readings, *, max_lag_s=0.5, step_s=0.01, max_separation_m=0.15, neighbour_separation_m=2.0,
+                 velocity_half_window=5, threads=0):
+    """Position lag from opposite-direction tracks over the same ground, or neighbouring ones.
 
     Every forward (line, sensor) track is paired with every back track whose
     median position across the survey axis is within ``max_separation_m``.
+    Without such pairs (no track retraces another: an ordinary back-and-forth
+    survey), every forward track is paired with the nearest back track on
+    each side within ``neighbour_separation_m`` (0 = never).
     For each trial lag on a grid over ``[-max_lag_s, max_lag_s]`` both are
     moved by ``lag * velocity``, the back track is interpolated (cubic
     Hermite) at the forward track's positions, each less a straight line in
@@ -265,13 +269,14 @@ def estimate_lag(readings, *, max_lag_s=0.5, step_s=0.01, max_separation_m=0.15,
     Returns
     -------
     dict
-        ``lag_s`` (NaN: no pair), ``pairs``, ``points``, ``lags_s``, ``misfit``
-        (mean, nT^2).
+        ``lag_s`` (NaN: no pair), ``pairs``, ``points``, ``neighbours`` (the
+        pairs are neighbouring tracks), ``lags_s``, ``misfit`` (mean, nT^2).
     """
     return _m.estimate_lag(_readings(readings), _float(max_lag_s, "max_lag_s", positive=True),
                            _float(step_s, "step_s", positive=True),
                            _float(max_separation_m, "max_separation_m", positive=True),
-                           _int(velocity_half_window, "velocity_half_window", 1, 10**6), _threads(threads))
+                           _int(velocity_half_window, "velocity_half_window", 1, 10**6),
+                           _float(neighbour_separation_m, "neighbour_separation_m"), _threads(threads))
 
 
 def correct_lag(readings, lag_s, *, velocity_half_window=5):
@@ -420,9 +425,10 @@ def preprocess(readings, *, base=None, sensor_offsets=None, despike_spikes=True,
         e = estimate_lag(r, threads=threads)
         if np.isfinite(e["lag_s"]):
             r = correct_lag(r, e["lag_s"])
-            steps.append({"step": "lag", "lag_s": e["lag_s"], "pairs": e["pairs"], "estimated": True})
+            steps.append({"step": "lag", "lag_s": e["lag_s"], "pairs": e["pairs"], "neighbours": e["neighbours"],
+                          "estimated": True})
         else:
-            steps.append({"step": "lag", "lag_s": None, "pairs": 0, "skipped": "no tracks over the same ground"})
+            steps.append({"step": "lag", "lag_s": None, "pairs": 0, "skipped": "no opposite tracks within 2 m"})
     elif lag is not None:
         r = correct_lag(r, lag)
         steps.append({"step": "lag", "lag_s": float(lag), "estimated": False})

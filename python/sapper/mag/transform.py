@@ -208,9 +208,10 @@ def butterworth_highpass(grid, wavelength, order=4, *, padding="taper", pad_frac
                         pad_fraction=pad_fraction, threads=threads)
 
 
-def _pick_opts(k, min_separation, pairing_radius):
+def _pick_opts(k, min_separation, pairing_radius, merge_factor):
     vals = []
-    for name, v in (("k", k), ("min_separation", min_separation), ("pairing_radius", pairing_radius)):
+    for name, v in (("k", k), ("min_separation", min_separation), ("pairing_radius", pairing_radius),
+                    ("merge_factor", merge_factor)):
         v = 0.0 if v is None else float(v)
         if not np.isfinite(v) or v < 0 or (name == "k" and v <= 0):
             raise ValueError(f"{name} = {v!r} must be {'positive' if name == 'k' else '>= 0'} and finite")
@@ -218,7 +219,7 @@ def _pick_opts(k, min_separation, pairing_radius):
     return vals
 
 
-def pick_peaks(grid, total_field=None, *, k=5.0, min_separation=None, pairing_radius=None):
+def pick_peaks(grid, total_field=None, *, k=5.0, min_separation=None, pairing_radius=None, merge_factor=3.0):
     """Local maxima of a grid (e.g. a residual field or an analytic signal) above a robust noise floor.
 
     A cell is a peak when it is above ``median + k * 1.4826 * MAD`` of the
@@ -242,6 +243,12 @@ def pick_peaks(grid, total_field=None, *, k=5.0, min_separation=None, pairing_ra
         m; default 3 cells.
     pairing_radius : float, optional
         m; default ``max(2 * width, 3 cells)``.
+    merge_factor : float, default 3
+        One anomaly, one pick: a weaker peak at distance ``d`` from a stronger
+        pick of amplitude ``A`` and width ``w`` is dropped when it is below
+        ``merge_factor * A * (h^2 / (h^2 + d^2))^2``, ``h = w / 1.29`` (a 3-D
+        dipole's total-gradient envelope, ``h`` its depth below the sensor).
+        0 = off.
 
     Returns
     -------
@@ -259,11 +266,11 @@ def pick_peaks(grid, total_field=None, *, k=5.0, min_separation=None, pairing_ra
         if t.shape != g.shape or (t.x0, t.y0, t.dx, t.dy) != (g.x0, g.y0, g.dx, g.dy):
             raise ValueError("total_field must lie on the picked grid's cells (same shape, x0, y0, dx, dy)")
         tf = t.values
-    return _m.pick_peaks(*_args(g), tf, *_pick_opts(k, min_separation, pairing_radius))
+    return _m.pick_peaks(*_args(g), tf, *_pick_opts(k, min_separation, pairing_radius, merge_factor))
 
 
-def pick_targets(grid, *, k=5.0, min_separation=None, pairing_radius=None, inclination=None, declination=0.0,
-                 padding="taper", pad_fraction=0.25, threads=0):
+def pick_targets(grid, *, k=5.0, min_separation=None, pairing_radius=None, merge_factor=3.0, inclination=None,
+                 declination=0.0, upward=None, padding="taper", pad_fraction=0.25, threads=0):
     """Targets in a total-field anomaly grid: peaks of its analytic signal, paired with the dipole lobes.
 
     The floor is ``k * sqrt(sx^2 + sy^2 + sz^2)``, ``s_c = 1.4826 * MAD`` of
@@ -274,13 +281,17 @@ def pick_targets(grid, *, k=5.0, min_separation=None, pairing_radius=None, incli
     ----------
     grid : Grid
         Total-field anomaly, nT.
-    k, min_separation, pairing_radius
+    k, min_separation, pairing_radius, merge_factor
         As :func:`pick_peaks`.
     inclination, declination : float, optional
         Earth field direction, degrees. When given, the grid is reduced to the
         pole (induced magnetisation) before the analytic signal: for a 3-D
         dipole the total gradient otherwise peaks ~0.2 depth from the source,
         towards the magnetic equator. Lobes are always paired on ``grid``.
+    upward : float, optional
+        The field is continued upward by this height, m, before the gradient:
+        the ripples that gridding leaves between survey tracks on a strong
+        anomaly (each a pick otherwise) fade. Default 1.5 cells; 0 = none.
     padding, pad_fraction, threads
         As :func:`apply_filter`.
 
@@ -296,5 +307,8 @@ def pick_targets(grid, *, k=5.0, min_separation=None, pairing_radius=None, incli
     dec = float(declination)
     if not np.isfinite(dec):
         raise ValueError(f"declination = {declination!r} must be finite, degrees")
-    return _m.pick_targets(*_args(g), *_pick_opts(k, min_separation, pairing_radius), inc, dec,
+    up = float("nan") if upward is None else float(upward)
+    if upward is not None and not (np.isfinite(up) and 0 <= up <= 1e6):
+        raise ValueError(f"upward = {upward!r} must be in [0, 1e6] m")
+    return _m.pick_targets(*_args(g), *_pick_opts(k, min_separation, pairing_radius, merge_factor), inc, dec, up,
                            *_opts(padding, pad_fraction, threads))
