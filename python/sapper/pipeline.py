@@ -1,0 +1,544 @@
+"""The detection chain end to end: a GPR lane and/or a magnetometer survey to scored alarms.
+
+Stages (each a small function, so that a study can swap one)::
+
+    GPR lane --preprocess_gpr--> clutter-free C-scan --prescreen_gpr--> alarms (2-D CFAR)
+             --gpr_features--> feature rows --classifier--> class probabilities
+             --merge_alarms--> one alarm per object                               = gpr_alarms()
+    survey   --preprocess_mag--> readings --detect_mag--> picks + dipole fits
+             --mag_features--> feature rows --classifier--> class probabilities   = mag_targets()
+    both     --sapper.classify.fuse--> --merge_alarms--> eval alarms --sapper.eval.score--> Pd / FAR = run()
+
+No threshold is tuned to a scene: the prescreener's score is a CFAR ratio (unitless), the
+magnetometer picks are a k-sigma floor, and the classifier's probability is the confidence.
+Data flow, formulas and measured Pd/FAR: ``docs/detect.md``.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import classify, clutter, gpr, mag
+from . import eval as sev
+from .detect import features as dfeat
+from .detect import prescreen as dps
+
+__all__ = ["CLASSES", "Result", "preprocess_gpr", "prescreen_gpr", "gpr_features", "gpr_candidates", "gpr_alarms",
+           "preprocess_mag", "detect_mag", "mag_target_features", "mag_targets", "classify_rows", "merge_alarms",
+           "merge_radius",
+           "label_alarms",
+           "run"]
+
+#: Class labels, the column order of every ``proba`` here (as :data:`sapper.classify.CLASSES`).
+CLASSES = tuple(classify.CLASSES)
+
+# Prescreener and feature settings shared by the pipeline and the training script (tools/train_models.py):
+# the shipped models are trained on exactly these features.
+GPR_PRESCREEN = dict(threshold=1.5, train_channels=1, separation_m=0.2, separation_channels=0, window=3)
+GPR_FEATURES = dict(window=(64, 32), hog=False, ehd=True, hyperbola=True, energy=True, spectral=True)
+MAG_PICK_K = 4.0
+
+
+class Result(NamedTuple):
+    """What :func:`run` returns."""
+
+    alarms: dict        #: fused alarms (``x``, ``y``, ``confidence``, ``label``, ``proba``, ``gpr``, ``mag``)
+    gpr: dict           #: :func:`gpr_alarms` output (or None)
+    mag: dict           #: :func:`mag_targets` output (or None)
+    score: object       #: :class:`sapper.eval.Score` (None without truth)
+
+
+def _lane_arrays(lane):
+    for k in ("data", "dt_ns", "time_zero_ns", "x", "y"):
+        if not hasattr(lane, k):
+            raise TypeError(f"lane must be a sapper.sim.gpr.GprLane (or have data, dt_ns, time_zero_ns, x, y); "
+                            f"it has no {k!r}")
+    d = np.asarray(lane.data)
+    if d.dtype not in (np.float32, np.float64):
+        if d.dtype.kind not in "iuf":
+            raise ValueError(f"lane.data has dtype {d.dtype}; expected real numbers")
+        d = d.astype(np.float64)
+    d = d[:, :, None] if d.ndim == 2 else d
+    if d.ndim != 3 or d.shape[0] < 8 or d.shape[1] < 8:
+        raise ValueError(f"lane.data has shape {np.shape(lane.data)}; expected (n_samples >= 8, n_traces >= 8"
+                         "[, n_channels])")
+    x = np.asarray(lane.x, dtype=np.float64)
+    y = np.atleast_1d(np.asarray(lane.y, dtype=np.float64))
+    if x.shape != (d.shape[1],) or y.shape != (d.shape[2],):
+        raise ValueError(f"lane.x {x.shape} / lane.y {y.shape} do not match data {d.shape} (traces, channels)")
+    if not (np.isfinite(x).all() and np.isfinite(y).all() and np.all(np.diff(x) > 0)):
+        raise ValueError("lane.x must be finite and increasing and lane.y finite")
+    return d, float(lane.dt_ns), float(lane.time_zero_ns), x, y
+
+
+def _spacing(x):
+    return float(np.median(np.diff(x)))
+
+
+def preprocess_gpr(data, dt_ns, x, *, background_m=1.0, band_mhz=(500.0, 3500.0), ground=True, search_ns=(0.8, 6.0)):
+    """Noise and clutter removal per channel: band-pass, adaptive ground-bounce removal, and a
+    moving-mean background over ``background_m`` along track.
+
+    The band-pass cuts the white noise outside the antenna's band (most of a long gate's energy
+    at 40 dB SNR); :func:`sapper.clutter.remove_ground` follows the bounce on rough ground; the
+    moving mean takes out the coupling, its ringing and what is left of the bounce (what stays
+    the same over a metre of lane), keeping hyperbolas up to about half that size.
+
+    Parameters
+    ----------
+    data : numpy.ndarray, shape (n_samples, n_traces, n_channels)
+    dt_ns : float
+        Sample interval, ns.
+    x : numpy.ndarray, shape (n_traces,)
+        Trace positions, m.
+    background_m : float, default 1.0
+        Length of the background window, m.
+    band_mhz : (float, float) or None, default (500, 3500)
+        Pass band of :func:`sapper.gpr.bandpass`, MHz (for a 1.5 GHz antenna); None: skipped.
+    ground : bool, default True
+        Track and remove the ground bounce (:func:`sapper.clutter.track_ground`,
+        :func:`sapper.clutter.remove_ground`).
+    search_ns : (float, float), default (0.8, 6.0)
+        Where the bounce is searched, ns after sample 0 (after the antenna's direct coupling).
+
+    Returns
+    -------
+    numpy.ndarray
+        The same shape, Fortran order (each channel a B-scan).
+
+    Raises
+    ------
+    ValueError
+        NaN/Inf data or a window shorter than 3 traces.
+    """
+    w = int(round(background_m / _spacing(x))) | 1
+    if w < 3:
+        raise ValueError(f"background_m = {background_m} is under 3 traces of {_spacing(x):g} m")
+    w = min(w, data.shape[1] - (1 - data.shape[1] % 2))
+    out = np.empty(data.shape, dtype=data.dtype, order="F")
+    for c in range(data.shape[2]):
+        b = np.asfortranarray(data[:, :, c])
+        if band_mhz is not None:
+            b = gpr.bandpass(b, dt_ns, band_mhz[0], band_mhz[1])
+        if ground:
+            b = clutter.remove_ground(b, dt_ns, clutter.track_ground(b, dt_ns, search_ns=search_ns))[0]
+        out[:, :, c] = gpr.moving_background(b, w)
+    return out
+
+
+def prescreen_gpr(data, dt_ns, time_zero_ns, x, y, *, gate_ns=(0.6, 8.0), statistic="energy", **options):
+    """Prescreener: depth-gated energy (or LMS) with 2-D CFAR over channels.
+
+    Parameters
+    ----------
+    data : numpy.ndarray, shape (n_samples, n_traces, n_channels)
+        Preprocessed C-scan.
+    dt_ns, time_zero_ns : float
+    x, y : numpy.ndarray
+        Trace positions (m, along track) and channel positions (m, across).
+    gate_ns : (float, float), default (0.6, 8.0)
+        Time gate after time zero, ns (from just below the ground bounce of an antenna 7 cm up to
+        about 35 cm deep in eps 12 soil).
+    statistic : {"energy", "lms"}
+    **options
+        Override :data:`GPR_PRESCREEN` (see :mod:`sapper.detect.prescreen`).
+
+    Returns
+    -------
+    sapper.detect.prescreen.Prescreen
+    """
+    fn = {"energy": dps.energy, "lms": dps.lms}.get(statistic)
+    if fn is None:
+        raise ValueError(f"statistic = {statistic!r} must be 'energy' or 'lms'")
+    kw = {**GPR_PRESCREEN, **options}
+    if statistic == "lms" and data.shape[2] == 1:
+        kw["train_channels"] = 0
+    kw["train_channels"] = min(kw["train_channels"], data.shape[2] - 1)
+    return fn(data, dt_ns, time_zero_ns=time_zero_ns, gate_ns=gate_ns, x=x, y=y, **kw)
+
+
+def _extent(score, trace, channel, level):
+    """Traces along track and channels across where the CFAR score stays above ``level``."""
+    row = score[:, channel] >= level
+    lo = hi = trace
+    while lo > 0 and row[lo - 1]:
+        lo -= 1
+    while hi < len(row) - 1 and row[hi + 1]:
+        hi += 1
+    return hi - lo + 1, int(np.count_nonzero(score[trace] >= level))
+
+
+def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.0, offset_m=0.0, threads=0):
+    """Feature rows of the prescreener's alarms.
+
+    :func:`sapper.detect.alarm_features` of each alarm's channel (:data:`GPR_FEATURES`: EHD,
+    hyperbola, energy, spectral; HOG is left out, 756 columns the forest did not need), then
+    the prescreener's view: ``ps_score`` (CFAR score), ``ps_log_score``, ``ps_time_ns``,
+    ``ps_length_traces`` and ``ps_width_channels`` (extent where the score stays above half
+    the alarm's: AT mines are wide, stones and fragments small), and ``ps_signed_peak`` (the
+    sample at the alarm over the channel's rms: its sign against the negative air-soil bounce
+    tells denser from lighter objects). The hyperbola fit takes the ground's sign as -1 (soil
+    is always denser than air) and the antenna geometry given.
+
+    Returns
+    -------
+    (numpy.ndarray, list of str, numpy.ndarray)
+        ``(n_alarms, n_features)`` float64 (non-finite entries set to 0), names, ``ok`` (False
+        where the feature window did not fit: those rows are zeros).
+    """
+    a = prescreen.alarms
+    score = prescreen.score.reshape(len(x), -1)
+    names = dfeat.feature_names(**GPR_FEATURES) + ["ps_score", "ps_log_score", "ps_time_ns", "ps_length_traces",
+                                                    "ps_width_channels", "ps_signed_peak"]
+    hyp = dict(ground_sign=-1, antenna_height_m=antenna_height_m, offset_m=offset_m)
+    X = np.zeros((len(a), len(names)))
+    ok = np.zeros(len(a), dtype=bool)
+    for c in np.unique(a["channel"]):
+        i = np.nonzero(a["channel"] == c)[0]
+        f, _, good = dfeat.alarm_features(np.asfortranarray(data[:, :, c]), np.column_stack([a["trace"][i],
+                                          a["sample"][i]]), dt_ns, time_zero_ns, positions=x, threads=threads,
+                                          hyperbola_options=hyp, **GPR_FEATURES)
+        X[i, :f.shape[1]] = f
+        ok[i] = good
+    rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=(0, 1))) + 1e-30
+    for k, al in enumerate(a):
+        t, c = int(al["trace"]), int(al["channel"])
+        n_tr, n_ch = _extent(score, t, c, 0.5 * al["confidence"])
+        X[k, -6:] = (al["confidence"], np.log(max(al["confidence"], 1e-12)), al["time_ns"], n_tr, n_ch,
+                     data[int(al["sample"]), t, c] / rms[c])
+    X[~np.isfinite(X)] = 0.0
+    return X, names, ok
+
+
+def classify_rows(model, X, names):
+    """Class probabilities of feature rows, in :data:`CLASSES` order.
+
+    The model's ``feature_names_`` pick and order the columns, so a model trained on a subset of
+    the features works unchanged.
+
+    Raises
+    ------
+    ValueError
+        A feature the model needs is missing, or the model's classes are not :data:`CLASSES`.
+    """
+    need = model.feature_names_
+    idx = {n: i for i, n in enumerate(names)}
+    missing = [n for n in need if n not in idx]
+    if missing:
+        raise ValueError(f"the model needs features {missing[:5]} that the pipeline did not compute")
+    cls = [str(c) for c in model.classes_]
+    if sorted(cls) != sorted(CLASSES):
+        raise ValueError(f"the model's classes {cls} are not {list(CLASSES)}")
+    if len(X) == 0:
+        return np.zeros((0, len(CLASSES)))
+    p = model.predict_proba(np.ascontiguousarray(X[:, [idx[n] for n in need]]))
+    return p[:, [cls.index(c) for c in CLASSES]]
+
+
+def merge_alarms(x, y, confidence, radius_m=0.25):
+    """Greedy non-maximum suppression on the classifier's confidence.
+
+    Alarms are taken in decreasing confidence (ties: input order); one within the radius of an
+    alarm already kept (that alarm's radius) is dropped. The prescreener keeps every channel's
+    peaks (so that a mine beside a stronger echo is not suppressed before it is classified);
+    this merges the neighbours that describe one object.
+
+    Parameters
+    ----------
+    x, y, confidence : array_like, shape (n,)
+    radius_m : float or array_like of shape (n,), default 0.25
+        Merge radius, m; per alarm, e.g. :func:`merge_radius`.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Indices of the kept alarms, in input order.
+    """
+    x, y, c = (np.asarray(v, dtype=np.float64).ravel() for v in (x, y, confidence))
+    r = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), x.shape)
+    if not (x.shape == y.shape == c.shape) or not np.all(r >= 0):
+        raise ValueError("x, y, confidence must have one shape and radius_m be >= 0")
+    keep = []
+    for i in np.argsort(-c, kind="stable"):
+        if all((x[i] - x[k]) ** 2 + (y[i] - y[k]) ** 2 > r[k] ** 2 for k in keep):
+            keep.append(i)
+    return np.sort(np.array(keep, dtype=np.int64))
+
+
+def merge_radius(proba, ap_m=0.25, large_m=0.5):
+    """Merge radius of each alarm from its most probable target class: ``large_m`` for AT mines
+    and UXO, ``ap_m`` otherwise (the halos of :mod:`sapper.eval`)."""
+    p = np.asarray(proba, dtype=np.float64).reshape(-1, len(CLASSES)).copy()
+    p[:, CLASSES.index("clutter")] = -1.0
+    big = np.isin(p.argmax(axis=1), [CLASSES.index("at_mine"), CLASSES.index("uxo")])
+    return np.where(big, large_m, ap_m)
+
+
+def gpr_candidates(lane, *, background_m=1.0, gate_ns=(0.6, 8.0), statistic="energy", threads=0,
+                   **prescreen_options):
+    """The GPR stages before the classifier: :func:`preprocess_gpr`, :func:`prescreen_gpr`,
+    :func:`gpr_features` (the antenna height and offset from ``lane.scene`` when it has them).
+
+    Returns
+    -------
+    (Prescreen, numpy.ndarray, list of str, numpy.ndarray)
+        The prescreener's result and the feature rows, names and ``ok`` of its alarms.
+    """
+    d, dt, tz, x, y = _lane_arrays(lane)
+    pre = preprocess_gpr(d, dt, x, background_m=background_m)
+    ps = prescreen_gpr(pre, dt, tz, x, y, gate_ns=gate_ns, statistic=statistic, **prescreen_options)
+    scene = getattr(lane, "scene", None)
+    ant = scene.get("antenna", {}) if isinstance(scene, dict) else {}
+    X, names, ok = gpr_features(pre, ps, dt, tz, x, antenna_height_m=ant.get("height_m", 0.0),
+                                offset_m=ant.get("offset_m", 0.0), threads=threads)
+    return ps, X, names, ok
+
+
+def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statistic="energy", merge=True,
+               threads=0, **prescreen_options):
+    """GPR branch: preprocessing, prescreener, features and classifier of a lane.
+
+    Parameters
+    ----------
+    lane : sapper.sim.gpr.GprLane or similar
+        Needs ``data`` ((n_samples, n_traces) or (n_samples, n_traces, n_channels)), ``dt_ns``,
+        ``time_zero_ns``, ``x`` (m, increasing) and ``y`` (m per channel).
+    model : classifier, str or None
+        A fitted :mod:`sapper.classify` model, a model file, or None for the shipped GPR model
+        (:func:`sapper.classify.default_model`).
+    background_m, gate_ns, statistic, **prescreen_options
+        See :func:`preprocess_gpr` and :func:`prescreen_gpr`.
+    merge : bool, default True
+        :func:`merge_alarms` with :func:`merge_radius` (False: keep every prescreener alarm).
+    threads : int, default 0
+
+    Returns
+    -------
+    dict
+        ``x``, ``y`` (m), ``depth`` (m: the hyperbola fit's, NaN where it failed), ``time_ns``,
+        ``score`` (CFAR), ``proba`` (n, 4) in ``classes`` order, ``confidence`` = 1 - P(clutter),
+        ``label``, ``classes``, ``features``, ``feature_names``, ``prescreen`` (the
+        :class:`~sapper.detect.prescreen.Prescreen`).
+
+    Raises
+    ------
+    TypeError, ValueError
+        A lane without those attributes, mismatched shapes, NaN/Inf data, bad options.
+    """
+    model = _model(model, "gpr")
+    ps, X, names, ok = gpr_candidates(lane, background_m=background_m, gate_ns=gate_ns, statistic=statistic,
+                                      threads=threads, **prescreen_options)
+    p = classify_rows(model, X, names)
+    hyp = names.index("hyp_depth_m")
+    depth = np.where(X[:, names.index("hyp_ok")] > 0, X[:, hyp], np.nan)
+    a = ps.alarms
+    k = merge_alarms(a["x"], a["y"], 1.0 - p[:, CLASSES.index("clutter")], merge_radius(p)) if merge \
+        else np.arange(len(a))
+    return _out(a["x"][k], a["y"][k], p[k], depth=depth[k], time_ns=a["time_ns"][k], score=a["confidence"][k],
+                features=X[k], feature_names=names, ok=ok[k], prescreen=ps)
+
+
+def _model(model, sensor):
+    if model is None:
+        return classify.default_model(sensor)
+    if isinstance(model, (str, bytes)) or hasattr(model, "__fspath__"):
+        return classify.load(model)
+    if not hasattr(model, "predict_proba"):
+        raise TypeError(f"model must be a sapper.classify model, a model file or None, not {type(model).__name__}")
+    return model
+
+
+def _out(x, y, p, **extra):
+    p = np.asarray(p, dtype=np.float64).reshape(len(x), len(CLASSES))
+    lab = np.array([CLASSES[k] for k in p.argmax(axis=1)], dtype=object) if len(p) else np.array([], dtype=object)
+    return {"x": np.asarray(x, dtype=np.float64), "y": np.asarray(y, dtype=np.float64), "proba": p,
+            "confidence": 1.0 - p[:, CLASSES.index("clutter")], "label": lab, "classes": list(CLASSES), **extra}
+
+
+def preprocess_mag(survey):
+    """Line preprocessing of a simulated survey (:func:`sapper.mag.preprocess` with its base station).
+
+    Returns
+    -------
+    dict
+        The readings (``x_m``, ``y_m``, ``value_nt`` anomaly, ...).
+    """
+    r, _ = mag.preprocess(mag.readings_from_survey(survey), base=survey.base_station)
+    return r
+
+
+def detect_mag(readings, field, height_m, *, spacing_m=0.1, k=MAG_PICK_K, radius_m=1.0):
+    """Grid, pick targets on the reduced-to-pole analytic signal and fit a dipole at each.
+
+    Parameters
+    ----------
+    readings : dict
+        Preprocessed readings (``x_m``, ``y_m``, ``value_nt``).
+    field : (float, float, float)
+        Earth field (total nT, inclination, declination in degrees).
+    height_m : float
+        Sensor height above ground, m.
+    spacing_m : float, default 0.1
+        Grid cell, m.
+    k : float, default MAG_PICK_K
+        Pick floor in robust sigmas of the gradient (:func:`sapper.mag.pick_targets`).
+    radius_m : float, default 1.0
+        Readings within this of a pick go into its dipole fit.
+
+    Returns
+    -------
+    (dict, list)
+        The picks (``x``, ``y``, ``amplitude``, ...) and one :class:`sapper.mag.DipoleFit` per pick
+        (None where fewer than 20 readings were near it).
+    """
+    x, y, v = (np.asarray(readings[c], dtype=np.float64) for c in ("x_m", "y_m", "value_nt"))
+    ok = np.isfinite(v)
+    x, y, v = x[ok], y[ok], v[ok]
+    g = mag.grid(x, y, v, spacing_m)
+    picks = mag.pick_targets(g, k=k, inclination=field[1], declination=field[2])
+    z = np.full(len(x), float(height_m))
+    fits = []
+    for px, py in zip(picks["x"], picks["y"]):
+        idx = mag.select_window(x, y, (px, py), radius_m)
+        fits.append(mag.fit_dipole(x[idx], y[idx], z[idx], v[idx], field, start=(px, py)) if len(idx) >= 20 else None)
+    return picks, fits
+
+
+def mag_target_features(picks, fits):
+    """Feature rows of magnetometer picks: :func:`sapper.detect.mag_features` of each dipole fit plus
+    ``pick_log_amplitude`` (log10 of the analytic-signal peak, nT/m) and ``pick_width_m``.
+
+    Returns
+    -------
+    (numpy.ndarray, list of str, numpy.ndarray)
+        Rows (zeros where there is no fit), names, ``ok`` (a fit exists).
+    """
+    names = dfeat.mag_feature_names() + ["pick_log_amplitude", "pick_width_m"]
+    X = np.zeros((len(fits), len(names)))
+    ok = np.array([f is not None for f in fits], dtype=bool)
+    if ok.any():
+        X[ok, :-2] = dfeat.mag_features([f for f in fits if f is not None])[0]
+    X[:, -2] = np.log10(np.maximum(np.asarray(picks["amplitude"], dtype=np.float64), 1e-12))
+    X[:, -1] = picks["width"]
+    X[~np.isfinite(X)] = 0.0
+    return X, names, ok
+
+
+def mag_targets(survey, model=None, *, spacing_m=0.1, k=MAG_PICK_K):
+    """Magnetometer branch: preprocessing, gridding, picks, dipole fits, features and classifier.
+
+    Parameters
+    ----------
+    survey : sapper.sim.mag.Survey
+        A simulated survey (its scene gives the Earth field and sensor height).
+    model : classifier, str or None
+        As in :func:`gpr_alarms`; None: the shipped magnetometer model.
+    spacing_m, k
+        See :func:`detect_mag`.
+
+    Returns
+    -------
+    dict
+        ``x``, ``y`` (m; the dipole fit's where it converged, else the pick's), ``depth`` (m, the
+        fit's), ``moment_am2``, ``amplitude`` (nT/m), ``proba``, ``confidence``, ``label``,
+        ``classes``, ``features``, ``feature_names``.
+
+    Raises
+    ------
+    TypeError
+        Not a simulated survey.
+    """
+    if not hasattr(survey, "scene") or not hasattr(survey, "base_station"):
+        raise TypeError(f"survey must be a sapper.sim.mag.Survey, not {type(survey).__name__}")
+    model = _model(model, "mag")
+    ef, sv = survey.scene["earth_field"], survey.scene["survey"]
+    field = (ef["total_nt"], ef["inclination_deg"], ef["declination_deg"])
+    picks, fits = detect_mag(preprocess_mag(survey), field, sv["sensor_height_m"], spacing_m=spacing_m, k=k)
+    X, names, ok = mag_target_features(picks, fits)
+    p = classify_rows(model, X, names)
+    near = [f is not None and f.converged and np.hypot(f.x - px, f.y - py) < 0.3
+            for f, px, py in zip(fits, picks["x"], picks["y"])]
+    x = np.array([f.x if n else px for f, n, px in zip(fits, near, picks["x"])])
+    y = np.array([f.y if n else py for f, n, py in zip(fits, near, picks["y"])])
+    depth = np.array([f.depth if f is not None else np.nan for f in fits])
+    moment = np.array([f.moment_am2 if f is not None else np.nan for f in fits])
+    return _out(x, y, p, depth=depth, moment_am2=moment, amplitude=np.asarray(picks["amplitude"]),
+                features=X, feature_names=names, ok=ok)
+
+
+def label_alarms(x, y, truth):
+    """Truth label of each alarm by the halo rule of :mod:`sapper.eval` (for training).
+
+    The nearest target (AP mine: 0.25 m halo; AT mine, UXO: 0.5 m) whose halo holds the alarm
+    gives its label; otherwise ``"clutter"``.
+
+    Returns
+    -------
+    (numpy.ndarray of object, numpy.ndarray of int)
+        Labels and the truth index of the target (-1 for clutter).
+    """
+    objs = [o for o in truth["objects"] if o["label"] != "clutter"]
+    lab = np.full(len(x), "clutter", dtype=object)
+    idx = np.full(len(x), -1)
+    if not objs or len(x) == 0:
+        return lab, idx
+    ox = np.array([o["x"] for o in objs])
+    oy = np.array([o["y"] for o in objs])
+    halo = np.array([0.25 if o["label"] == "ap_mine" else 0.5 for o in objs])
+    d = np.hypot(np.asarray(x)[:, None] - ox, np.asarray(y)[:, None] - oy)
+    d[d > halo] = np.inf
+    best = d.argmin(axis=1)
+    hit = np.isfinite(d[np.arange(len(x)), best])
+    lab[hit] = [objs[k]["label"] for k in best[hit]]
+    idx[hit] = [objs[k]["id"] for k in best[hit]]
+    return lab, idx
+
+
+def run(lane=None, survey=None, *, gpr_model=None, mag_model=None, truth=None, fusion=None, gpr_options=None,
+        mag_options=None, score_options=None):
+    """The whole chain: GPR alarms, magnetometer targets, fusion, and the score against the truth.
+
+    Parameters
+    ----------
+    lane : sapper.sim.gpr.GprLane, optional
+    survey : sapper.sim.mag.Survey, optional
+        At least one of the two. A survey over the lane: :func:`sapper.sim.mag.scene_over_lane`.
+    gpr_model, mag_model : classifier, str or None
+        None: the shipped models.
+    truth : dict, optional
+        Default: the lane's truth (else the survey's).
+    fusion : dict, optional
+        Keyword arguments of :func:`sapper.classify.fuse`; default the shipped
+        (:func:`sapper.classify.default_fusion`: per-sensor Pd by class, halo).
+    gpr_options, mag_options, score_options : dict, optional
+        Keyword arguments of :func:`gpr_alarms`, :func:`mag_targets`, :func:`sapper.eval.score`.
+
+    Returns
+    -------
+    Result
+        Fused alarms (after :func:`merge_alarms` with :func:`merge_radius`: one per object), each
+        sensor's, and the :class:`sapper.eval.Score` (None without truth).
+
+    Raises
+    ------
+    ValueError
+        Neither a lane nor a survey.
+    """
+    if lane is None and survey is None:
+        raise ValueError("run needs a GPR lane, a magnetometer survey, or both")
+    g = gpr_alarms(lane, gpr_model, **(gpr_options or {})) if lane is not None else None
+    m = mag_targets(survey, mag_model, **(mag_options or {})) if survey is not None else None
+    fo = classify.default_fusion() if fusion is None else dict(fusion)
+    if g is None:
+        fo.pop("gpr_pd", None)
+    if m is None:
+        fo.pop("mag_pd", None)
+    fo.setdefault("classes", CLASSES)
+    fused = classify.fuse(g, m, **fo)
+    k = merge_alarms(fused["x"], fused["y"], fused["confidence"], merge_radius(fused["proba"]))
+    fused = {key: (v[k] if isinstance(v, np.ndarray) and len(v) == len(fused["x"]) else v) for key, v in fused.items()}
+    if truth is None:
+        truth = lane.truth if lane is not None else survey.truth
+    s = sev.score(fused, truth, **(score_options or {})) if truth is not None else None
+    return Result(fused, g, m, s)

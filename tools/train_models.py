@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Train the default GPR and magnetometer classifiers of sapper on simulated lanes.
+
+Simulates lanes (sapper.sim.gpr: AP and AT mines, mortars, clutter, 8 channels, soils of
+permittivity 4-12, 1-30 mS/m, roughness 0-1 cm rms) and the magnetometer survey over each
+(sapper.sim.mag.scene_over_lane), runs sapper.pipeline up to the features, labels each alarm by
+the truth object within its halo (0.25 m AP, 0.5 m AT/UXO; none: "clutter"), trains random
+forests and writes python/sapper/classify/models/{gpr,mag,fusion}_default.json.
+
+Training seeds are 1000 + i (1000-1119 by default); bench/detect/roc.py scores on seeds 5000 + i (disjoint).
+
+    PYTHONPATH=/tmp/site-pipe python tools/train_models.py [--lanes 120] [--out python/sapper/classify/models]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from sapper import classify, pipeline
+from sapper.sim import gpr as simgpr
+from sapper.sim import mag as simmag
+
+TRAIN_SEED0 = 1000
+EVAL_SEED0 = 5000
+
+
+def random_scene(seed, *, length_m=10.0, channels=8, roughness_m=None):
+    """A lane scene with soil, roughness and object mix drawn from ``seed`` (numpy Generator)."""
+    r = np.random.default_rng(seed)
+    rough = r.uniform(0.0, 0.01) if roughness_m is None else roughness_m
+    return {"lane": {"length_m": length_m, "channels": channels, "channel_spacing_m": 0.1},
+            "ground": {"permittivity": float(r.uniform(4, 12)), "conductivity_ms_m": float(r.uniform(1, 30)),
+                       "roughness_rms_m": float(rough)},
+            "snr_db": float(r.uniform(30, 45)),
+            "random": {"ap_mines": int(r.integers(2, 5)), "at_mines": int(r.integers(0, 2)),
+                       "uxo": int(r.integers(0, 2)), "clutter": int(r.integers(6, 12)), "min_spacing_m": 0.5,
+                       "max_depth_ap_m": 0.10}}
+
+
+def simulate_pair(seed, **kw):
+    """A lane (seed) and the magnetometer survey over its objects (same seed)."""
+    lane = simgpr.simulate(random_scene(seed, **kw), seed=seed)
+    survey = simmag.simulate(simmag.scene_over_lane(lane.truth), seed=seed)
+    return lane, survey
+
+
+def gpr_rows(lane):
+    """Features, labels and target ids of the GPR alarms of a lane."""
+    ps, X, names, _ = pipeline.gpr_candidates(lane)
+    lab, ids = pipeline.label_alarms(ps.alarms["x"], ps.alarms["y"], lane.truth)
+    return X, names, lab, ids, np.column_stack([ps.alarms["x"], ps.alarms["y"]])
+
+
+def mag_rows(survey, lane_truth):
+    """Features, labels and target ids of the magnetometer picks (labels from the lane's truth)."""
+    ef, sv = survey.scene["earth_field"], survey.scene["survey"]
+    field = (ef["total_nt"], ef["inclination_deg"], ef["declination_deg"])
+    picks, fits = pipeline.detect_mag(pipeline.preprocess_mag(survey), field, sv["sensor_height_m"])
+    X, names, _ = pipeline.mag_target_features(picks, fits)
+    lab, ids = pipeline.label_alarms(picks["x"], picks["y"], lane_truth)
+    return X, names, lab, ids, np.column_stack([picks["x"], picks["y"]])
+
+
+def detection_rate(truth, hits, cap=0.95):
+    """Fraction of the targets of each target class with an alarm, at most ``cap`` (so that one
+    sensor's silence never vetoes the other's alarm), in pipeline.CLASSES order (clutter: NaN)."""
+    out = []
+    for c in pipeline.CLASSES:
+        objs = [o["id"] in h for t, h in zip(truth, hits) for o in t["objects"] if o["label"] == c]
+        out.append(float("nan") if c == "clutter" else min(cap, float(np.mean(objs))) if objs else 0.5)
+    return out
+
+
+def clutter_rate(own, other, halo=0.3):
+    """Fraction of one sensor's clutter alarms (per lane: labels, xy) with an alarm of the other sensor
+    within ``halo``: the other sensor's Pd for "clutter" as fusion sees it."""
+    n = k = 0
+    for (lab, xy), oxy in zip(own, other):
+        c = xy[lab == "clutter"]
+        n += len(c)
+        if len(c) and len(oxy):
+            k += int(np.sum(np.hypot(c[:, None, 0] - oxy[:, 0], c[:, None, 1] - oxy[:, 1]).min(axis=1) <= halo))
+    return k / max(n, 1)
+
+
+def forest(X, y, names, *, n_trees, max_depth, seed):
+    m = classify.RandomForest(n_trees, max_depth=max_depth, min_samples_leaf=3, class_weight="balanced", seed=seed)
+    return m.fit(X, np.asarray(y, dtype=object), feature_names=names)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--lanes", type=int, default=120)
+    p.add_argument("--trees", type=int, default=40)
+    p.add_argument("--depth", type=int, default=10)
+    p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "python", "sapper", "classify",
+                                                  "models"))
+    a = p.parse_args(argv)
+    t0 = time.perf_counter()
+    G, gl, M, ml, truths, ghit, mhit, gpos, mpos = [], [], [], [], [], [], [], [], []
+    for i in range(a.lanes):
+        lane, survey = simulate_pair(TRAIN_SEED0 + i)
+        X, gnames, lab, ids, xy = gpr_rows(lane)
+        G.append(X), gl.extend(lab), gpos.append((lab, xy))
+        Xm, mnames, labm, idsm, xym = mag_rows(survey, lane.truth)
+        M.append(Xm), ml.extend(labm), mpos.append((labm, xym))
+        truths.append(lane.truth), ghit.append(set(ids[ids >= 0])), mhit.append(set(idsm[idsm >= 0]))
+    G, M = np.vstack(G), np.vstack(M)
+    print(f"{a.lanes} lanes in {time.perf_counter() - t0:.0f} s: {len(gl)} GPR alarms "
+          f"{dict(zip(*np.unique(gl, return_counts=True)))}, {len(ml)} magnetometer picks "
+          f"{dict(zip(*np.unique(ml, return_counts=True)))}")
+    gm = forest(G, gl, gnames, n_trees=a.trees, max_depth=a.depth, seed=1)
+    mm = forest(M, ml, mnames, n_trees=a.trees, max_depth=a.depth, seed=2)
+    os.makedirs(a.out, exist_ok=True)
+    gm.save(os.path.join(a.out, "gpr_default.json"))
+    mm.save(os.path.join(a.out, "mag_default.json"))
+    k = pipeline.CLASSES.index("clutter")
+    gpr_pd, mag_pd = detection_rate(truths, ghit), detection_rate(truths, mhit)
+    gpr_pd[k] = clutter_rate(mpos, [xy for _, xy in gpos])
+    mag_pd[k] = clutter_rate(gpos, [xy for _, xy in mpos])
+    fusion = {"classes": list(pipeline.CLASSES), "halo": 0.3,
+              "gpr_pd": [round(v, 3) for v in gpr_pd], "mag_pd": [round(v, 3) for v in mag_pd]}
+    with open(os.path.join(a.out, "fusion_default.json"), "w", encoding="utf-8") as f:
+        json.dump(fusion, f, indent=1)
+    sizes = {n: os.path.getsize(os.path.join(a.out, n)) // 1024 for n in ("gpr_default.json", "mag_default.json")}
+    print(f"fusion {fusion}; model files {sizes} KiB; {time.perf_counter() - t0:.0f} s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
