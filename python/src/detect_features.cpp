@@ -21,6 +21,7 @@ HyperbolaOptions hyp_options(const py::dict& o) {
   h.ground_sign = o["ground_sign"].cast<int>(), h.v_min = o["v_min"].cast<double>();
   h.v_max = o["v_max"].cast<double>(), h.huber_k = o["huber_k"].cast<double>();
   h.max_iterations = o["max_iterations"].cast<int>();
+  if (o.contains("max_radius_m")) h.max_radius_m = o["max_radius_m"].cast<double>();
   return h;
 }
 
@@ -78,7 +79,7 @@ void bind_type(py::module_& m) {
       d["velocity_m_ns"] = r.velocity_m_ns, d["permittivity"] = r.permittivity, d["depth_m"] = r.depth_m;
       d["residual_ns"] = r.residual_ns, d["ground_time_ns"] = r.ground_time_ns;
       d["apex_amplitude"] = r.apex_amplitude, d["traces_used"] = r.traces_used, d["polarity"] = r.polarity;
-      d["iterations"] = r.iterations;
+      d["iterations"] = r.iterations, d["radius_m"] = r.radius_m;
       out.append(d);
     }
     return out;

@@ -4,6 +4,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace sapper::detect {
 namespace {
@@ -49,6 +50,24 @@ struct TimeJac {
 TimeJac two_way(double x, double x0, double d, double v, double h, double o) {
   const Leg a = leg(x - 0.5 * o - x0, d, v, h), b = leg(x + 0.5 * o - x0, d, v, h);
   return {a.tau + b.tau, -(a.dX + b.dX), a.dd + b.dd, a.dv + b.dv};
+}
+
+/// The same for an object of footprint half-width rho: each leg goes to the
+/// footprint's nearest point, |X| - rho from its centre (0 over the footprint),
+/// as the simulator and a flat-topped mine.
+struct TimeJacR {
+  double t, dx0, dd, dv, drho;
+};
+
+TimeJacR two_way(double x, double x0, double d, double v, double rho, double h, double o) {
+  TimeJacR r{0, 0, 0, 0, 0};
+  for (double X : {x - 0.5 * o - x0, x + 0.5 * o - x0}) {
+    const double e = std::abs(X) - rho, sgn = X < 0 ? -1.0 : 1.0;
+    const Leg l = leg(e > 0 ? sgn * e : 0.0, d, v, h);
+    r.t += l.tau, r.dd += l.dd, r.dv += l.dv;
+    if (e > 0) r.dx0 -= l.dX, r.drho -= sgn * l.dX;
+  }
+  return r;
 }
 
 /// Sub-sample peak of y around index i (y(i) a local maximum): offset in [-0.5, 0.5] and value.
@@ -151,6 +170,8 @@ HyperbolaFitter<T>::HyperbolaFitter(const TraceFormat& f, const HyperbolaOptions
   require(std::isfinite(opt.v_min) && std::isfinite(opt.v_max) && 0 < opt.v_min && opt.v_min < opt.v_max &&
               opt.v_max <= c_m_ns,
           "velocity bounds [", opt.v_min, ", ", opt.v_max, "] m/ns must satisfy 0 < v_min < v_max <= ", c_m_ns);
+  require(std::isfinite(opt.max_radius_m) && opt.max_radius_m >= 0 && opt.max_radius_m <= 1,
+          "max_radius_m = ", opt.max_radius_m, " must be in [0, 1] m");
   require(std::isfinite(opt.huber_k) && opt.huber_k > 0, "huber_k = ", opt.huber_k, " must be > 0");
   require(opt.max_iterations >= 1, "max_iterations = ", opt.max_iterations, " must be >= 1");
   if (std::isnan(opt.antenna_height_m)) {
@@ -164,7 +185,8 @@ HyperbolaFitter<T>::HyperbolaFitter(const TraceFormat& f, const HyperbolaOptions
     h_ = opt.antenna_height_m;
   }
   const auto n = std::size_t(2 * opt.half_width + 1);
-  x_.resize(n), t_.resize(n), w_.resize(n), r_.resize(n), scratch_.resize(n);
+  x_.resize(n), t_.resize(n), w_.resize(n), r_.resize(n), scratch_.resize(n), amp_.resize(n), jx_.resize(n);
+  tmpl_.resize(std::size_t(2 * f.n_samples + 1));
 }
 
 template <class T>
@@ -215,37 +237,112 @@ HyperbolaFit HyperbolaFitter<T>::fit(ConstView<T> x, std::span<const double> pos
     out.status = HyperbolaStatus::too_few_traces;
     return out;
   }
-  std::size_t np = 0;
-  x_[np] = position(a.trace) - xa, t_[np] = (double(i0) + d0) * dt - tz, ++np;
 
-  // Arms: track outward, predicting from the last two picks (times in samples).
-  for (int dir : {-1, 1}) {
-    double t1 = double(i0) + d0, x1 = position(a.trace), t2 = t1, x2 = x1;
-    bool two = false;
-    for (Index j = a.trace + dir; j >= j_lo && j <= j_hi; j += dir) {
-      const double xj = position(j);
-      const double pred = two ? t1 + (t1 - t2) * (xj - x1) / (x1 - x2) : t1;
-      if (!std::isfinite(pred)) break;
-      const Index c = std::clamp<Index>(Index(std::lround(pred)), 0, n - 1);
+  // Template: the apex trace's whole wavelet (main lobe and side lobes, 3 gates
+  // each side). Each trace is picked by correlation with it, which uses every
+  // sample of the wavelet rather than the three at a lobe's top, so weak arms
+  // (the beam pattern) and noise move the picks far less.
+  const Index L = std::min<Index>(3 * gate, Index(tmpl_.size() - 1) / 2);
+  double e0 = 0;
+  for (Index k = -L; k <= L; ++k) {
+    const Index i = i0 + k;
+    const double v = i >= 0 && i < n ? sx(a.trace, i) : 0.0;
+    if (!std::isfinite(v)) {
+      out.status = HyperbolaStatus::non_finite;
+      return out;
+    }
+    tmpl_[std::size_t(k + L)] = v, e0 += v * v;
+  }
+  // correlation of trace j with the template centred on sample c, / template
+  // energy (1 at the apex)
+  auto corr = [&](Index j, Index c) {
+    double acc = 0;
+    for (Index k = std::max(-L, -c); k <= std::min(L, n - 1 - c); ++k) acc += tmpl_[std::size_t(k + L)] * sx(j, c + k);
+    return acc / e0;
+  };
+  std::size_t np = 0;
+  x_[np] = 0, t_[np] = 0, amp_[np] = 1, jx_[np] = a.trace, ++np;  // t_: lags behind the template for now
+
+  // Arms, alternately left and right, so that the prediction sees both sides:
+  // from the weighted fit t^2 = A X^2 + B X + C of the picks so far once it
+  // curves downward, else extrapolated from the arm's last two picks. Times
+  // here in samples.
+  Eigen::Matrix3d pm = Eigen::Matrix3d::Zero();
+  Eigen::Vector3d pr = Eigen::Vector3d::Zero();
+  auto add_pick = [&](double X, double ts, double w) {
+    const Eigen::Vector3d row(X * X, X, 1.0);
+    pm += w * row * row.transpose(), pr += w * row * (ts * ts);
+  };
+  const double t_apex = double(i0) + d0;
+  add_pick(0, t_apex, 1);
+  struct Arm {
+    Index j;
+    double t1, x1, t2, x2;
+    bool two, alive;
+  } arms[2] = {{a.trace - 1, t_apex, xa, t_apex, xa, false, true}, {a.trace + 1, t_apex, xa, t_apex, xa, false, true}};
+  for (bool any = true; any;) {
+    any = false;
+    for (Arm& r : arms) {
+      if (!r.alive) continue;
+      const Index j = r.j;
+      if (j < j_lo || j > j_hi) {
+        r.alive = false;
+        continue;
+      }
+      const double xj = position(j), X = xj - xa;
+      double pred = r.two ? r.t1 + (r.t1 - r.t2) * (xj - r.x1) / (r.x1 - r.x2) : r.t1;
+      if (np >= 4) {
+        const Eigen::Vector3d q = pm.ldlt().solve(pr);
+        const double t2p = q[0] * X * X + q[1] * X + q[2];
+        if (q[0] > 0 && t2p > 0 && std::isfinite(t2p)) pred = std::sqrt(t2p);
+      }
+      if (!std::isfinite(pred) || pred < 0 || pred > double(n - 1)) {
+        r.alive = false;
+        continue;
+      }
+      const Index c = Index(std::lround(pred));
       Index ib = -1;
       double vb = 0;
-      bool bad = false;
       for (Index i = std::max<Index>(0, c - gate); i <= std::min(n - 1, c + gate); ++i) {
-        const double v = sx(j, i);
-        if (!std::isfinite(v)) bad = true;
+        const double v = corr(j, i);
+        if (!std::isfinite(v)) {
+          out.status = HyperbolaStatus::non_finite;
+          return out;
+        }
         if (ib < 0 || v > vb) vb = v, ib = i;
       }
-      if (bad) {
-        out.status = HyperbolaStatus::non_finite;
-        return out;
+      if (!(vb > opt_.min_amplitude)) {
+        r.alive = false;
+        continue;
       }
-      if (!(vb > opt_.min_amplitude * a0)) break;
-      const auto [dj, aj] = parabolic([&](Index i) { return sx(j, i); }, ib, n);
-      (void)aj;
-      t2 = t1, x2 = x1, t1 = double(ib) + dj, x1 = xj, two = true;
-      x_[np] = xj - xa, t_[np] = t1 * dt - tz, ++np;
+      const auto [dj, aj] = parabolic([&](Index i) { return corr(j, i); }, ib, n);
+      const double tj = double(ib) + dj + d0, wj = std::min(aj * aj, 1.0);  // d0: a first reference
+      r.t2 = r.t1, r.x2 = r.x1, r.t1 = tj, r.x1 = xj, r.two = true, r.j += j < a.trace ? -1 : 1, any = true;
+      x_[np] = X, t_[np] = double(ib) + dj - double(i0), amp_[np] = wj, jx_[np] = j, ++np;
+      add_pick(X, tj, wj);
     }
   }
+  // The template's own time (the top of its lobe) fixes every pick's absolute
+  // time. It is read on the stack of all picked traces aligned by their lags
+  // (weights: amplitudes), not on the apex trace alone, so that the apex
+  // trace's noise does not pass whole into t0. tmpl_ is reused.
+  const Index hs = std::min<Index>(gate, L);
+  Index kb = 0;
+  double sb = -std::numeric_limits<double>::infinity();
+  for (Index k = -hs; k <= hs; ++k) {
+    double acc = 0;
+    for (std::size_t q = 0; q < np; ++q) {
+      const double u = double(i0 + k) + t_[q], fl = std::floor(u);
+      const Index i = Index(fl);
+      if (i < 0 || i + 1 >= n) continue;
+      acc += std::sqrt(amp_[q]) * ((1 - (u - fl)) * sx(jx_[q], i) + (u - fl) * sx(jx_[q], i + 1));
+    }
+    tmpl_[std::size_t(k + hs)] = acc;
+    if (acc > sb) sb = acc, kb = k;
+  }
+  const double ref =
+      double(i0 + kb) + parabolic([&](Index q) { return tmpl_[std::size_t(q)]; }, kb + hs, 2 * hs + 1).first;
+  for (std::size_t k = 0; k < np; ++k) t_[k] = (ref + t_[k]) * dt - tz;
   out.traces_used = Index(np);
 
   // Polarity against the ground reflection.
@@ -268,13 +365,52 @@ HyperbolaFit HyperbolaFitter<T>::fit(ConstView<T> x, std::span<const double> pos
   Eigen::Vector3d rhs = Eigen::Vector3d::Zero();
   for (std::size_t k = 0; k < np; ++k) {
     const Eigen::Vector3d row(x_[k] * x_[k], x_[k], 1.0);
-    nm += row * row.transpose(), rhs += row * (t_[k] * t_[k]);
+    nm += amp_[k] * row * row.transpose(), rhs += amp_[k] * row * (t_[k] * t_[k]);
   }
-  const Eigen::Vector3d abc = nm.ldlt().solve(rhs);
-  const double A = abc[0], xs = -abc[1] / (2 * abc[0]), T02 = abc[2] - abc[1] * abc[1] / (4 * abc[0]);
+  Eigen::Vector3d abc = nm.ldlt().solve(rhs);
+  double A = abc[0], xs = -abc[1] / (2 * abc[0]), T02 = abc[2] - abc[1] * abc[1] / (4 * abc[0]);
   if (!(A > 0) || !(T02 > 0) || !std::isfinite(xs)) {
     out.status = HyperbolaStatus::no_curvature;
     return out;
+  }
+  // Flat top: the same fit in X shortened by rho on each side of xs, rho on a 5
+  // mm grid; the best (weighted squared misfit of t^2) starts the fit. rho is
+  // fitted only when that best is not 0: a fourth parameter would cost a point
+  // target velocity precision for nothing.
+  double rho = 0;
+  if (opt_.max_radius_m > 0) {
+    auto misfit = [&](double rr, Eigen::Vector3d& q) {
+      Eigen::Matrix3d mm = Eigen::Matrix3d::Zero();
+      Eigen::Vector3d rv = Eigen::Vector3d::Zero();
+      auto xe = [&](std::size_t k) {
+        const double X = x_[k] - xs, e = std::abs(X) - rr;
+        return e > 0 ? (X < 0 ? -e : e) : 0.0;
+      };
+      for (std::size_t k = 0; k < np; ++k) {
+        const Eigen::Vector3d row(xe(k) * xe(k), xe(k), 1.0);
+        mm += amp_[k] * row * row.transpose(), rv += amp_[k] * row * (t_[k] * t_[k]);
+      }
+      q = mm.ldlt().solve(rv);
+      double ss = 0;
+      for (std::size_t k = 0; k < np; ++k) {
+        const double e = q[0] * xe(k) * xe(k) + q[1] * xe(k) + q[2] - t_[k] * t_[k];
+        ss += amp_[k] * e * e;
+      }
+      return q.allFinite() && q[0] > 0 ? ss : std::numeric_limits<double>::infinity();
+    };
+    Eigen::Vector3d q;
+    double best_ss = misfit(0, q);
+    for (int i = 1; 0.005 * i <= opt_.max_radius_m * (1 + 1e-9); ++i) {
+      const double ss = misfit(0.005 * i, q);
+      if (ss < best_ss) best_ss = ss, rho = 0.005 * i, abc = q;
+    }
+    if (rho > 0) {
+      A = abc[0], T02 = abc[2] - abc[1] * abc[1] / (4 * abc[0]);
+      if (!(T02 > 0)) {
+        out.status = HyperbolaStatus::no_curvature;
+        return out;
+      }
+    }
   }
   const double T0 = std::sqrt(T02), tg = 2 * std::hypot(h_, 0.5 * o) / c_m_ns;
   double v = 2 / std::sqrt(A);
@@ -283,16 +419,19 @@ HyperbolaFit HyperbolaFitter<T>::fit(ConstView<T> x, std::span<const double> pos
     if (v2 > 0 && std::isfinite(v2)) v = std::sqrt(v2);
   }
   v = std::clamp(v, opt_.v_min, opt_.v_max);
-  Eigen::Vector3d p(xs, std::max(1e-3, 0.5 * v * (T0 - tg)), v);
+  Eigen::Vector4d p(xs, std::max(1e-3, 0.5 * v * (T0 - tg)), v, rho);
+  const bool fit_rho = rho > 0;
 
-  // Levenberg-Marquardt over (x0, d, v) with Huber weights from the current residuals.
-  auto residuals = [&](const Eigen::Vector3d& q) {
-    for (std::size_t k = 0; k < np; ++k) r_[k] = t_[k] - two_way(x_[k], q[0], q[1], q[2], h_, o).t;
+  // Levenberg-Marquardt over (x0, d, v, rho), weighted by amplitude^2 (a pick's
+  // time error goes as noise / amplitude) times Huber weights of the
+  // standardised residuals amplitude x residual.
+  auto residuals = [&](const Eigen::Vector4d& q) {
+    for (std::size_t k = 0; k < np; ++k) r_[k] = t_[k] - two_way(x_[k], q[0], q[1], q[2], q[3], h_, o).t;
   };
-  auto cost = [&](const Eigen::Vector3d& q) {
+  auto cost = [&](const Eigen::Vector4d& q) {
     double c = 0;
     for (std::size_t k = 0; k < np; ++k) {
-      const double e = t_[k] - two_way(x_[k], q[0], q[1], q[2], h_, o).t;
+      const double e = t_[k] - two_way(x_[k], q[0], q[1], q[2], q[3], h_, o).t;
       c += w_[k] * e * e;
     }
     return c;
@@ -302,33 +441,42 @@ HyperbolaFit HyperbolaFitter<T>::fit(ConstView<T> x, std::span<const double> pos
   int it = 0;
   for (; it < opt_.max_iterations && !converged; ++it) {
     residuals(p);
-    for (std::size_t k = 0; k < np; ++k) scratch_[k] = r_[k];
+    for (std::size_t k = 0; k < np; ++k) scratch_[k] = std::sqrt(amp_[k]) * r_[k];
     const double med = median_inplace(scratch_, np);
-    for (std::size_t k = 0; k < np; ++k) scratch_[k] = std::abs(r_[k] - med);
+    for (std::size_t k = 0; k < np; ++k) scratch_[k] = std::abs(std::sqrt(amp_[k]) * r_[k] - med);
     const double scale = std::max(1.4826 * median_inplace(scratch_, np), 1e-3 * dt);
-    Eigen::Matrix3d H = Eigen::Matrix3d::Zero();
-    Eigen::Vector3d g = Eigen::Vector3d::Zero();
+    Eigen::Matrix4d H = Eigen::Matrix4d::Zero();
+    Eigen::Vector4d g = Eigen::Vector4d::Zero();
     for (std::size_t k = 0; k < np; ++k) {
-      const double ar = std::abs(r_[k]);
-      w_[k] = ar > opt_.huber_k * scale ? opt_.huber_k * scale / ar : 1.0;
-      const TimeJac tj = two_way(x_[k], p[0], p[1], p[2], h_, o);
-      const Eigen::Vector3d jr(tj.dx0, tj.dd, tj.dv);
+      const double ar = std::sqrt(amp_[k]) * std::abs(r_[k]);
+      w_[k] = amp_[k] * (ar > opt_.huber_k * scale ? opt_.huber_k * scale / ar : 1.0);
+      const TimeJacR tj = two_way(x_[k], p[0], p[1], p[2], p[3], h_, o);
+      const Eigen::Vector4d jr(tj.dx0, tj.dd, tj.dv, fit_rho ? tj.drho : 0.0);
       H += w_[k] * jr * jr.transpose(), g += w_[k] * jr * r_[k];
     }
+    if (!fit_rho) H(3, 3) = 1;  // rho held at 0 (its gradient is 0)
     const double c0 = cost(p);
     bool accepted = false;
     for (int tries = 0; tries < 12 && !accepted; ++tries) {
-      Eigen::Matrix3d Hd = H;
+      Eigen::Matrix4d Hd = H;
       Hd.diagonal() *= 1 + lambda;
-      const Eigen::Vector3d step = Hd.ldlt().solve(g);
-      Eigen::Vector3d q = p + step;
+      Eigen::Vector4d step = Hd.ldlt().solve(g);
+      if ((p[3] <= 0 && step[3] < 0) || (p[3] >= opt_.max_radius_m && step[3] > 0)) {  // rho held at its bound
+        Hd.row(3).setZero(), Hd.col(3).setZero(), Hd(3, 3) = 1;
+        Eigen::Vector4d g3 = g;
+        g3[3] = 0;
+        step = Hd.ldlt().solve(g3);
+      }
+      Eigen::Vector4d q = p + step;
       q[1] = std::max(q[1], 1e-6);
       q[2] = std::clamp(q[2], opt_.v_min, opt_.v_max);
+      q[3] = std::clamp(q[3], 0.0, opt_.max_radius_m);
       if (!q.allFinite()) break;
       const double c1 = cost(q);
       if (c1 <= c0) {
-        const Eigen::Vector3d dq = q - p;
-        converged = std::abs(dq[0]) < 1e-8 && std::abs(dq[1]) < 1e-8 && std::abs(dq[2]) < 1e-8 * q[2];
+        const Eigen::Vector4d dq = q - p;
+        converged = std::abs(dq[0]) < 1e-6 && std::abs(dq[1]) < 1e-6 && std::abs(dq[2]) < 1e-6 * q[2] &&
+                    std::abs(dq[3]) < 1e-6;  // a micrometre: far below any resolution
         p = q, accepted = true, lambda = std::max(lambda / 10, 1e-9);
       } else {
         lambda *= 10;
@@ -350,7 +498,8 @@ HyperbolaFit HyperbolaFitter<T>::fit(ConstView<T> x, std::span<const double> pos
   for (std::size_t k = 0; k < np; ++k) ss += r_[k] * r_[k];
   out.status = HyperbolaStatus::ok;
   out.x0_m = xa + p[0];
-  out.t0_ns = two_way(p[0], p[0], p[1], p[2], h_, o).t;
+  out.t0_ns = two_way(p[0], p[0], p[1], p[2], p[3], h_, o).t;
+  out.radius_m = p[3];
   out.velocity_m_ns = p[2];
   out.permittivity = (c_m_ns / p[2]) * (c_m_ns / p[2]);
   out.depth_m = p[1];

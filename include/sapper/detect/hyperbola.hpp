@@ -17,14 +17,15 @@ namespace sapper::detect {
 inline constexpr double c_m_ns = 0.2998;
 
 /// Options of HyperbolaFitter. The travel-time model: transmitter and receiver at x -/+ offset/2,
-/// `antenna_height_m` above a flat surface, a point scatterer at (x0, depth d) in ground of
-/// velocity v; rays refract at the surface (Fermat). Height 0 is a ground-coupled antenna:
-/// t(x) = sqrt(t0^2 + 4 (x - x0)^2 / v^2) when offset = 0.
+/// `antenna_height_m` above a flat surface, a scatterer at (x0, depth d) in ground of velocity v
+/// with a flat top of half-width rho (0: a point), each ray going to the top's nearest point; rays
+/// refract at the surface (Fermat). Height 0 is a ground-coupled antenna:
+/// t(x) = sqrt(t0^2 + 4 (x - x0)^2 / v^2) for a point when offset = 0.
 struct HyperbolaOptions {
   Index half_width = 20;         ///< traces each side of the alarm that may be picked
   double trace_spacing_m = 0;    ///< used when no positions are given, m (> 0 then)
   double gate_ns = 0;            ///< search half-gate around each predicted time, ns (0: half the apex lobe)
-  double min_amplitude = 0.1;    ///< an arm of the hyperbola ends where the pick falls below this x the apex's
+  double min_amplitude = 0.1;    ///< an arm ends where a trace's correlation with the apex wavelet drops below this
   Index min_traces = 5;          ///< fewer picks: status too_few_traces
   double antenna_height_m = 0;   ///< h, m; NaN: from ground_time_ns, h = sqrt((c t_g / 2)^2 - offset^2 / 4)
   double offset_m = 0;           ///< transmitter-receiver separation along track, m
@@ -32,7 +33,8 @@ struct HyperbolaOptions {
   int ground_sign = 0;           ///< sign of the ground reflection in the data (+1/-1); 0: read it at ground_time_ns
   double v_min = 0.02, v_max = c_m_ns;  ///< velocity bounds, m/ns; a fit at a bound has status velocity_out_of_range
   double huber_k = 1.345;        ///< Huber loss threshold, in robust scales (1.4826 MAD of the residuals)
-  int max_iterations = 50;       ///< Gauss-Newton (Levenberg-Marquardt) iterations, weights updated each
+  int max_iterations = 100;      ///< Levenberg-Marquardt iterations, weights updated each (IRLS: linear convergence)
+  double max_radius_m = 0.1;     ///< the target's flat top (footprint half-width) is fitted in [0, this], m; 0: a point
 };
 
 enum class HyperbolaStatus {
@@ -66,6 +68,7 @@ struct HyperbolaFit {
   Index traces_used = 0;        ///< picks in the fit
   int polarity = 0;             ///< +1: apex wavelet of the ground reflection's sign (metal-like), -1 opposite, 0 unknown
   int iterations = 0;
+  double radius_m = nan;        ///< fitted half-width of the target's flat top (footprint), m (0: a point)
 };
 
 /// The ground bounce read from a B-scan: the extreme of the mean of traces [first, last) within
@@ -83,11 +86,14 @@ GroundBounce pick_ground(ConstView<T> bscan, const TraceFormat& f, Index first, 
                          double t_hi_ns);
 
 /// Fits the hyperbola around an alarm. Picks: on the alarm's trace the extreme of |x| within
-/// +/- gate of the alarm's sample fixes the polarity s; then arm by arm outward, each trace's pick
-/// is the maximum of s x within +/- gate of the time extrapolated from the last two picks, refined
-/// by a parabola through three samples; an arm stops at the window's edge or where s x drops below
-/// min_amplitude of the first pick. Fit: t^2 = A x^2 + B x + C by least squares for a start, then
-/// Levenberg-Marquardt over (x0, d, v) on the exact travel-time model with Huber IRLS.
+/// +/- gate of the alarm's sample fixes the polarity s and the template (that trace's wavelet,
+/// 3 gates each side); then both arms outward, alternately, each trace's pick is the peak of its
+/// correlation with the template within +/- gate of the time predicted by the picks so far,
+/// refined by a parabola; an arm stops at the window's edge or where the correlation (relative to
+/// the template's energy) drops below min_amplitude. Absolute times from the lobe top of the
+/// picked traces stacked along their lags. Fit: t^2 = A x^2 + B x + C by amplitude-weighted least
+/// squares (and a scan of the flat-top half-width) for a start, then Levenberg-Marquardt over
+/// (x0, d, v, rho) on the exact travel-time model, weighted by amplitude^2 with Huber IRLS.
 /// Not thread-safe (one per thread); fit() allocates nothing and throws nothing.
 template <class T>
 class HyperbolaFitter {
@@ -104,7 +110,8 @@ class HyperbolaFitter {
   TraceFormat f_;
   HyperbolaOptions opt_;
   double h_;
-  std::vector<double> x_, t_, w_, r_, scratch_;
+  std::vector<double> x_, t_, w_, r_, scratch_, amp_, tmpl_;
+  std::vector<Index> jx_;
 };
 
 /// One-off fit (constructs a HyperbolaFitter).

@@ -56,6 +56,9 @@ class HyperbolaFit:
         higher permittivity), -1: opposite (plastic / void-like), 0: no ground
         reference.
     iterations : int
+    radius_m : float
+        Fitted half-width of the target's flat top (the footprint seen from
+        above: each ray goes to its nearest point), m; about 0 for a point.
     """
     status: str
     x0_m: float
@@ -70,6 +73,7 @@ class HyperbolaFit:
     traces_used: int
     polarity: int
     iterations: int
+    radius_m: float = math.nan
 
     @property
     def ok(self) -> bool:
@@ -156,7 +160,7 @@ def _positions(positions, trace_spacing_m, n_traces):
 
 def _hyp_options(trace_spacing_m=0.0, *, half_width=20, gate_ns=None, min_amplitude=0.1, min_traces=5,
                  antenna_height_m=0.0, offset_m=0.0, ground_time_ns=None, ground_sign=0,
-                 velocity_bounds=(0.02, C_M_NS), huber_k=1.345, max_iterations=50):
+                 velocity_bounds=(0.02, C_M_NS), huber_k=1.345, max_iterations=100, max_radius_m=0.1):
     """The options dict read by the binding (validated again, with named errors, in C++)."""
     if ground_sign not in (-1, 0, 1):
         raise ValueError(f"ground_sign = {ground_sign!r} must be -1, 0 or 1")
@@ -167,26 +171,31 @@ def _hyp_options(trace_spacing_m=0.0, *, half_width=20, gate_ns=None, min_amplit
             "min_traces": int(min_traces), "antenna_height_m": h, "offset_m": float(offset_m),
             "ground_time_ns": math.nan if ground_time_ns is None else float(ground_time_ns),
             "ground_sign": int(ground_sign), "v_min": v_min, "v_max": v_max, "huber_k": float(huber_k),
-            "max_iterations": int(max_iterations)}
+            "max_iterations": int(max_iterations), "max_radius_m": float(max_radius_m)}
 
 
 def fit_hyperbola(data, alarms, dt_ns, time_zero_ns=0.0, *, positions=None, trace_spacing_m=None, half_width=20,
                   gate_ns=None, min_amplitude=0.1, min_traces=5, antenna_height_m=0.0, offset_m=0.0,
                   ground_time_ns=None, ground_sign=0, velocity_bounds=(0.02, C_M_NS), huber_k=1.345,
-                  max_iterations=50, check_finite=False):
+                  max_iterations=100, max_radius_m=0.1, check_finite=False):
     """Fit the diffraction hyperbola around one alarm or several.
 
     Picks: on the alarm's trace, the extreme of ``|x|`` within ``gate`` of the
-    alarm's sample (climbed to the top of its lobe) fixes the polarity ``s``;
-    each arm is then tracked outward, each trace's pick being the maximum of
-    ``s * x`` within ``gate`` of the time extrapolated from the last two picks,
-    refined by a parabola through three samples, until the window's edge or a
-    pick below ``min_amplitude`` times the first. Fit: ``t^2 = A x^2 + B x + C``
-    by least squares gives the start; Levenberg-Marquardt over apex position,
-    depth and velocity on the exact travel-time model (antenna at
-    ``antenna_height_m`` with refraction at a flat surface, transmitter and
-    receiver ``offset_m`` apart along track) with Huber weights finishes. For a
-    ground-coupled antenna with no offset the model is
+    alarm's sample (climbed to the top of its lobe) fixes the polarity ``s``
+    and the template (that trace's wavelet, 3 gates each side); the arms are
+    then tracked outward, alternately left and right, each trace's pick being
+    the peak of its correlation with the template within ``gate`` of the time
+    predicted by the picks so far, until the window's edge or a correlation
+    below ``min_amplitude`` times the template's energy. The absolute time is
+    read on the stack of the picked traces aligned by their lags. Fit: a
+    least-squares ``t^2 = A x^2 + B x + C`` (and a scan of the flat-top
+    half-width) gives the start; Levenberg-Marquardt over apex position,
+    depth, velocity and flat-top half-width on the exact travel-time model
+    (antenna at ``antenna_height_m`` with refraction at a flat surface,
+    transmitter and receiver ``offset_m`` apart along track, each ray to the
+    nearest point of a footprint of half-width ``radius_m``), weighted by the
+    picks' squared amplitudes and Huber weights, finishes. For a point, a
+    ground-coupled antenna and no offset the model is
     ``t(x) = sqrt(t0^2 + 4 (x - x0)^2 / v^2)``.
 
     Parameters
@@ -206,6 +215,8 @@ def fit_hyperbola(data, alarms, dt_ns, time_zero_ns=0.0, *, positions=None, trac
     gate_ns : float, optional
         Search half-gate, ns; default half the width of the apex lobe.
     min_amplitude : float, default 0.1
+        An arm ends where a trace's correlation with the apex wavelet (1 at
+        the apex) falls below this.
     min_traces : int, default 5
     antenna_height_m : float or None, default 0.0
         Height of the antenna above the ground, m (0: ground-coupled). None:
@@ -221,8 +232,11 @@ def fit_hyperbola(data, alarms, dt_ns, time_zero_ns=0.0, *, positions=None, trac
     velocity_bounds : (float, float), default (0.02, 0.2998)
         m/ns; a fit at a bound has status ``"velocity_out_of_range"``.
     huber_k : float, default 1.345
-        Huber threshold in robust scales (1.4826 MAD of the residuals).
-    max_iterations : int, default 50
+        Huber threshold in robust scales (1.4826 MAD of the amplitude-weighted
+        residuals).
+    max_iterations : int, default 100
+    max_radius_m : float, default 0.1
+        Upper bound of the fitted flat-top half-width, m; 0 fits a point.
     check_finite : bool, default False
         Reject NaN/Inf anywhere in ``data`` (else only the traces picked
         matter: status ``"non_finite"``).
@@ -246,7 +260,7 @@ def fit_hyperbola(data, alarms, dt_ns, time_zero_ns=0.0, *, positions=None, trac
     o = _hyp_options(spacing, half_width=half_width, gate_ns=gate_ns, min_amplitude=min_amplitude,
                      min_traces=min_traces, antenna_height_m=antenna_height_m, offset_m=offset_m,
                      ground_time_ns=ground_time_ns, ground_sign=ground_sign, velocity_bounds=velocity_bounds,
-                     huber_k=huber_k, max_iterations=max_iterations)
+                     huber_k=huber_k, max_iterations=max_iterations, max_radius_m=max_radius_m)
     fits = [HyperbolaFit(**d) for d in lib.fit_hyperbola(x, dt, tz, pos, ts, times, o)]
     return fits[0] if single else fits
 
