@@ -2,13 +2,14 @@
 and scipy.interpolate.griddata (cubic, Clough-Tocher on a Delaunay triangulation), side by side
 in one run. Prints times, the ratio, and each one's error against the true anomaly at the nodes.
 
-The survey: tracks 0.25 m apart (a 4-sensor cart) sampled every 0.1 m with 2 cm position jitter,
+The survey: tracks 0.25 m apart (a 4-sensor cart; --track) sampled every 0.1 m (--step) with 2 cm position jitter,
 over a square that grows with the number of readings, with dipoles (1 per 20 m^2, 0.3-1 m deep,
-0.05-1 A m^2) seen at 0.3 m; grid 0.125 m. Errors are rms and max over the nodes where both
-grids have a value, in nT, for sapper at the timed tension (--tension) and at the other of 0 and
-0.25, and for scipy. The time ratio per decade of readings shows the scaling.
+0.05-1 A m^2; --seed) seen at 0.3 m; grid 0.125 m. Errors are rms and max over the nodes where both
+grids have a value, in nT, for sapper at the timed tension (--tension) and refinement (--refine)
+and at the other of 0 and 0.25, and for scipy. The time ratio per decade of readings shows the scaling.
 
     python bench/mag/compare_gridding.py [--readings 10000 100000 1000000] [--threads 0] [--tension 0.25]
+        [--refine 1] [--seed 0] [--track 0.25] [--step 0.1]
 """
 import argparse
 import time
@@ -20,10 +21,10 @@ from sapper import mag
 from sapper.sim.mag import dipole_anomaly
 
 
-def survey(n, seed=0):
+def survey(n, seed=0, track=0.25, step=0.1):
     rng = np.random.default_rng(seed)
-    side = np.sqrt(n * 0.25 * 0.1)
-    gx, gy = np.meshgrid(np.arange(0, side, 0.25), np.arange(0, side, 0.1), indexing="ij")
+    side = np.sqrt(n * track * step)
+    gx, gy = np.meshgrid(np.arange(0, side, track), np.arange(0, side, step), indexing="ij")
     x = (gx + rng.normal(0, 0.02, gx.shape)).ravel()[:n]
     y = (gy + rng.normal(0, 0.02, gy.shape)).ravel()[:n]
     k = max(1, int(side * side / 20))
@@ -47,19 +48,23 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--tension", type=float, default=0.25)
     ap.add_argument("--spacing", type=float, default=0.125)
+    ap.add_argument("--refine", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--track", type=float, default=0.25)
+    ap.add_argument("--step", type=float, default=0.1)
     a = ap.parse_args()
     other = 0.25 if a.tension == 0 else 0.0
     print(f"{'readings':>9} {'nodes':>9} {'cycles':>6} | {'sapper s':>9} {'scipy s':>9} {'ratio':>6} | "
           f"{'rms T=' + str(a.tension):>10} {'rms T=' + str(other):>10} {'rms scipy':>10} "
-          f"{'max sapper':>10} {'max scipy':>10}  (nT; peak)")
+          f"{'max T=' + str(a.tension):>10} {'max T=' + str(other):>10} {'max scipy':>10}  (nT; peak)")
     for n in a.readings:
-        x, y, d, side = survey(n)
+        x, y, d, side = survey(n, a.seed, a.track, a.step)
         v = dipole_anomaly(d, x, y, 0.3)
-        region = (0.0, side - 0.25, 0.0, side - 0.1)
+        region = (0.0, side - a.track, 0.0, side - a.step)
         reps = 3 if n <= 100_000 else 1
         t_s, (g, rep) = best(lambda: mag.grid(x, y, v, a.spacing, region=region, tension=a.tension,
-                                             threads=a.threads, report=True), reps)
-        g2 = mag.grid(x, y, v, a.spacing, region=region, tension=other, threads=a.threads)
+                                             refine=a.refine, threads=a.threads, report=True), reps)
+        g2 = mag.grid(x, y, v, a.spacing, region=region, tension=other, refine=a.refine, threads=a.threads)
         gx, gy = np.meshgrid(g.x, g.y)
         t_c, ref = best(lambda: griddata((x, y), v, (gx, gy), method="cubic"), reps)
         truth = dipole_anomaly(d, gx, gy, 0.3)
@@ -68,7 +73,7 @@ def main():
         peak = np.abs(truth).max()
         print(f"{n:>9} {g.values.size:>9} {rep['cycles']:>6} | {t_s:>9.3f} {t_c:>9.3f} {t_c / t_s:>5.1f}x | "
               f"{np.sqrt(np.mean(es**2)):>10.4f} {np.sqrt(np.mean(e2**2)):>10.4f} {np.sqrt(np.mean(ec**2)):>10.4f} "
-              f"{np.abs(es).max():>10.3f} {np.abs(ec).max():>10.3f}  ({peak:.0f})")
+              f"{np.abs(es).max():>10.3f} {np.abs(e2).max():>10.3f} {np.abs(ec).max():>10.3f}  ({peak:.0f})")
 
 
 if __name__ == "__main__":

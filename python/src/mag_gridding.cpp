@@ -77,10 +77,10 @@ void bind_mag_gridding(py::module_& parent) {
   m.def(
       "minimum_curvature",
       [](const Doubles& x, const Doubles& y, const Doubles& v, const Spec& spec, double tension, double convergence,
-         int max_cycles, const std::string& stat, int threads) {
+         int max_cycles, const std::string& stat, int threads, int refine) {
         const auto s = spec_of(spec);
         mag::MinimumCurvatureOptions o;
-        o.tension = tension, o.convergence = convergence, o.max_cycles = max_cycles;
+        o.tension = tension, o.convergence = convergence, o.max_cycles = max_cycles, o.refine = refine;
         o.block = statistic(stat), o.threads = threads;
         mag::MinimumCurvatureReport r;
         mag::Grid g;
@@ -95,7 +95,7 @@ void bind_mag_gridding(py::module_& parent) {
         return py::make_tuple(grid_to_numpy(std::move(g.values)), d);
       },
       arg("x"), arg("y"), arg("v"), arg("spec"), arg("tension"), arg("convergence"), arg("max_cycles"),
-      arg("statistic"), arg("threads"));
+      arg("statistic"), arg("threads"), arg("refine") = 1);
   m.def(
       "block_grid",
       [](const Doubles& x, const Doubles& y, const Doubles& v, const Spec& spec, const std::string& stat, int threads) {

@@ -64,7 +64,16 @@ GridSpec grid_spec_for(Scattered data, double dx, double dy) {
   return s;
 }
 
-BlockData block_reduce(const GridSpec& spec, Scattered data, BlockStatistic stat, BlockLocation where, int threads) {
+namespace {
+
+/// The readings behind each block value, as offsets into `id` (block b: id[start[b] .. start[b + 1])):
+/// for the median the middle reading or the two middle ones, for the mean every reading of the cell.
+struct Members {
+  std::vector<Index> start, id;
+};
+
+BlockData reduce(const GridSpec& spec, Scattered data, BlockStatistic stat, BlockLocation where, int threads,
+                 Members* members) {
   const Index n = validate(data);
   const Index cells = cell_count(spec);
   // Counting sort of the readings by cell, stable in reading order: O(n + cells).
@@ -92,6 +101,12 @@ BlockData block_reduce(const GridSpec& spec, Scattered data, BlockStatistic stat
   out.cell.resize(occupied), out.count.resize(occupied);
   for (Index c = 0, b = 0; c < cells; ++c)
     if (start[c + 1] > start[c]) out.cell[b] = c, out.count[b] = start[c + 1] - start[c], ++b;
+  if (members) {
+    members->start.assign(std::size_t(occupied) + 1, 0);
+    for (Index b = 0; b < occupied; ++b)
+      members->start[b + 1] = members->start[b] + (stat == BlockStatistic::mean ? out.count[b] : 2 - out.count[b] % 2);
+    members->id.resize(std::size_t(members->start.back()));
+  }
 
   parallel_for(
       occupied, threads,
@@ -104,6 +119,7 @@ BlockData block_reduce(const GridSpec& spec, Scattered data, BlockStatistic stat
           if (stat == BlockStatistic::mean) {
             for (Index q = 0; q < m; ++q) v += data.value[ids[q]], x += data.x[ids[q]], y += data.y[ids[q]];
             v /= double(m), x /= double(m), y /= double(m);
+            if (members) std::copy_n(ids, m, members->id.data() + members->start[b]);
           } else {
             // The middle reading(s) by (value, index): the median value and, at the same time, a
             // position that carries it (a plane's median sits on the plane).
@@ -113,9 +129,11 @@ BlockData block_reduce(const GridSpec& spec, Scattered data, BlockStatistic stat
             std::nth_element(scratch.begin(), scratch.begin() + std::ptrdiff_t(h), scratch.end(), less);
             const Index hi = scratch[h];
             v = data.value[hi], x = data.x[hi], y = data.y[hi];
+            if (members) members->id[std::size_t(members->start[b])] = hi;
             if (m % 2 == 0) {
               const Index lo = *std::max_element(scratch.begin(), scratch.begin() + std::ptrdiff_t(h), less);
               v = (data.value[lo] + v) / 2, x = (data.x[lo] + x) / 2, y = (data.y[lo] + y) / 2;
+              if (members) members->id[std::size_t(members->start[b]) + 1] = lo;
             }
           }
           out.value[b] = v;
@@ -128,6 +146,12 @@ BlockData block_reduce(const GridSpec& spec, Scattered data, BlockStatistic stat
       },
       256);
   return out;
+}
+
+}  // namespace
+
+BlockData block_reduce(const GridSpec& spec, Scattered data, BlockStatistic stat, BlockLocation where, int threads) {
+  return reduce(spec, data, stat, where, threads, nullptr);
 }
 
 BlockGrid block_grid(const GridSpec& spec, Scattered data, BlockStatistic stat, int threads) {
@@ -145,30 +169,26 @@ BlockGrid block_grid(const GridSpec& spec, Scattered data, BlockStatistic stat, 
 
 namespace {
 
-/// A block value as a constraint on one node: the quadratic Taylor expansion about the node, with
-/// central differences, evaluated at the value's offset (ex, ey) in grid units (|e| <= 1/2):
-/// u + ex u_x + ey u_y + ex^2/2 u_xx + ey^2/2 u_yy + ex ey u_xy = value.
-/// Exact for every quadratic, hence for planes and bilinear functions.
-struct Constraint {
-  double c, e, w, n, s, ne, nw, se, sw;  // weights of the node and its 8 neighbours
-};
-
-Constraint taylor(double ex, double ey) {
-  const double xy = ex * ey / 4;
-  return {1 - ex * ex - ey * ey,
-          (ex + ex * ex) / 2,
-          (-ex + ex * ex) / 2,
-          (ey + ey * ey) / 2,
-          (-ey + ey * ey) / 2,
-          xy,
-          -xy,
-          -xy,
-          xy};
-}
-
 /// One row of the system on the 5 x 5 nodes about its own: entry (dj + 2) * 5 + di + 2 multiplies
 /// the node (i + di, j + dj).
 using Stencil = std::array<double, 25>;
+
+/// A reading at offset (ex, ey) grid units from its node (|e| <= 1/2) as a row on the node's
+/// stencil: the quadratic Taylor expansion about the node with central differences,
+/// u + ex u_x + ey u_y + ex^2/2 u_xx + ey^2/2 u_yy + ex ey u_xy, exact for every quadratic.
+/// (A quartic Lagrange interpolant is more accurate at a reading but makes two readings either
+/// side of a cell boundary two nearly identical rows: the solver then stalls; the Taylor rows
+/// differ by their third-derivative terms.)
+Stencil taylor_row(double ex, double ey) {
+  Stencil s{};
+  auto put = [&](int di, int dj, double v) { s[std::size_t((dj + 2) * 5 + di + 2)] = v; };
+  const double xy = ex * ey / 4;
+  put(0, 0, 1 - ex * ex - ey * ey);
+  put(1, 0, (ex + ex * ex) / 2), put(-1, 0, (-ex + ex * ex) / 2);
+  put(0, 1, (ey + ey * ey) / 2), put(0, -1, (-ey + ey * ey) / 2);
+  put(1, 1, xy), put(-1, 1, -xy), put(1, -1, -xy), put(-1, -1, xy);
+  return s;
+}
 
 /// Stencil of (1 - T) lap^2 u - T lap u in grid units with e = (hx / hy)^2, normalised by its
 /// centre: {1, x +-1, y +-1, diagonals, x +-2, y +-2}.
@@ -196,7 +216,7 @@ class Fine {
   void get(std::vector<double>& x) const {
     for (Index j = 0; j < ny_; ++j) std::copy_n(&at(0, j), nx_, x.data() + j * nx_);
   }
-  void constrain(Index i, Index j, const Constraint& c) {
+  void constrain(Index i, Index j, const Stencil& c) {
     which_[std::size_t(j * nx_ + i)] = int(cons_.size());
     cons_.push_back(c);
   }
@@ -254,7 +274,7 @@ class Fine {
             for (Index i = 0; i < nx_; ++i, ++p) {
               const int q = which[i];
               const double fv = f ? f[j * nx_ + i] : 0.0;
-              r[std::size_t(j * nx_ + i)] = (q < 0 ? 1.0 : cons_[std::size_t(q)].c) * (target(p, q, fv) - *p);
+              r[std::size_t(j * nx_ + i)] = (q < 0 ? 1.0 : cons_[std::size_t(q)][12]) * (target(p, q, fv) - *p);
             }
           }
         },
@@ -272,9 +292,7 @@ class Fine {
       for (int a : {-1, 1})
         for (int b : {-1, 1}) put(a, b, k_[3]);
     } else {
-      const Constraint& c = cons_[std::size_t(q)];
-      put(0, 0, c.c), put(1, 0, c.e), put(-1, 0, c.w), put(0, 1, c.n), put(0, -1, c.s);
-      put(1, 1, c.ne), put(-1, 1, c.nw), put(1, -1, c.se), put(-1, -1, c.sw);
+      raw = cons_[std::size_t(q)];
     }
     if (i >= 2 && i < nx_ - 2 && j >= 2 && j < ny_ - 2) return raw;  // no ghost in reach
     // A ghost's value as weights on the nodes of its row or column (n nodes, 0 <= g < n is a node).
@@ -306,17 +324,19 @@ class Fine {
     if (which < 0)
       return f - (k_[1] * (p[1] + p[-1]) + k_[2] * (p[w] + p[-w]) + k_[3] * (p[w + 1] + p[w - 1] + p[-w + 1] + p[-w - 1]) +
                k_[4] * (p[2] + p[-2]) + k_[5] * (p[2 * w] + p[-2 * w]));
-    const Constraint& c = cons_[std::size_t(which)];
-    return (f - (c.e * p[1] + c.w * p[-1] + c.n * p[w] + c.s * p[-w] + c.ne * p[w + 1] + c.nw * p[w - 1] +
-                       c.se * p[-w + 1] + c.sw * p[-w - 1])) /
-           c.c;
+    const Stencil& c = cons_[std::size_t(which)];
+    const double* row = p - 2 * w - 2;  // node (i - 2, j - 2)
+    double sum = 0;
+    for (Index dj = 0; dj < 5; ++dj, row += w)
+      for (Index di = 0; di < 5; ++di) sum += c[std::size_t(dj * 5 + di)] * row[di];
+    return (f - sum) / c[12] + *p;
   }
 
   Index nx_, ny_, w_;
   std::array<double, 6> k_;
   std::vector<double> u_;
   std::vector<int> which_;  // per node: its constraint or -1
-  std::vector<Constraint> cons_;
+  std::vector<Stencil> cons_;  // constraint rows
 };
 
 /// A coarse grid of the multigrid hierarchy: the Galerkin operator R A P as a 5 x 5 stencil per
@@ -468,7 +488,31 @@ Grid minimum_curvature(const GridSpec& spec, Scattered data, const MinimumCurvat
           " must be >= 0 (0: automatic), nT");
   require(o.max_cycles >= 1, "max_cycles = ", o.max_cycles, " must be >= 1");
   require(o.threads >= 0, "threads = ", o.threads, " must be >= 0 (0: all cores)");
-  const BlockData b = block_reduce(spec, data, o.block, BlockLocation::data, o.threads);
+  require(o.refine >= 1 && o.refine <= 16, "refine = ", o.refine, " must be in [1, 16]");
+  if (o.refine > 1) {
+    // Solved on a grid r times finer whose nodes include every node of this one, grown by r/2
+    // fine nodes on every side so that its cells cover this grid's cells; every r-th node returned.
+    const Index r = o.refine, pad = r / 2;
+    const GridSpec f{spec.x0 - double(pad) * spec.dx / double(r), spec.y0 - double(pad) * spec.dy / double(r),
+                     spec.dx / double(r), spec.dy / double(r), (spec.nx - 1) * r + 1 + 2 * pad,
+                     (spec.ny - 1) * r + 1 + 2 * pad};
+    require(double(f.nx) * double(f.ny) <= double(kMaxNodes), "refine = ", r, " makes a grid of ", f.nx, " x ", f.ny,
+            " nodes, more than the limit of ", kMaxNodes);
+    // The same continuous operator: with derivatives in grid units the tension term weighs
+    // T / ((1 - T) h^2) against the biharmonic one, so T / (1 - T) scales by 1 / r^2.
+    const double ratio = o.tension / (1 - o.tension) / double(r * r);
+    MinimumCurvatureOptions once = o;
+    once.refine = 1, once.tension = ratio / (1 + ratio);
+    const Grid fine = minimum_curvature(f, data, once, report);
+    Grid out;
+    out.spec = spec;
+    out.values.resize(spec.ny, spec.nx);
+    for (Index j = 0; j < spec.ny; ++j)
+      for (Index i = 0; i < spec.nx; ++i) out.values(j, i) = fine.values(pad + j * r, pad + i * r);
+    return out;
+  }
+  Members members;
+  const BlockData b = reduce(spec, data, o.block, BlockLocation::data, o.threads, &members);
   const Index m = Index(b.value.size());
   require(m > 0, "no reading with a value lies inside the grid (", b.n_outside, " outside)");
 
@@ -505,12 +549,21 @@ Grid minimum_curvature(const GridSpec& spec, Scattered data, const MinimumCurvat
   if (rms > 0) {
     const double limit = rep.convergence / rms;
     Fine fine(spec.nx, spec.ny, operator_stencil(o.tension, (spec.dx / spec.dy) * (spec.dx / spec.dy)));
-    // Each block value constrains the node of its own cell (at most one per cell).
+    // Each block value constrains the node of its own cell (at most one per cell): the mean of
+    // the Taylor rows of the readings it is the mean of (the middle one or two for the median),
+    // so averaging two readings costs no curvature error.
     const std::size_t n = std::size_t(spec.nx * spec.ny);
     std::vector<double> rhs(n, 0.0);
     for (Index q = 0; q < m; ++q) {
       const Index i = b.cell[q] % spec.nx, j = b.cell[q] / spec.nx;
-      fine.constrain(i, j, taylor((b.x[q] - spec.x(i)) / spec.dx, (b.y[q] - spec.y(j)) / spec.dy));
+      Stencil row{};
+      const Index k0 = members.start[q], k1 = members.start[q + 1];
+      for (Index k = k0; k < k1; ++k) {
+        const Index id = members.id[std::size_t(k)];
+        const Stencil one = taylor_row((data.x[id] - spec.x(i)) / spec.dx, (data.y[id] - spec.y(j)) / spec.dy);
+        for (std::size_t t = 0; t < 25; ++t) row[t] += one[t] / double(k1 - k0);
+      }
+      fine.constrain(i, j, row);
       rhs[std::size_t(b.cell[q])] = res[q] / rms;
     }
     // The hierarchy: halve each axis of more than 5 nodes, down to at most 5 x 5 nodes, solved

@@ -166,6 +166,27 @@ TEST(MagGridding, MinimumCurvatureReproducesAPlaneAndABilinearFunction) {
   }
 }
 
+TEST(MagGridding, RefinedSolveKeepsTheGridAndReproducesABilinearFunction) {
+  // refine = 2, 3: the same nodes, a bilinear function from scattered readings still exact (it
+  // satisfies the operator, the interpolation rows and the edge conditions on any grid).
+  auto f = [](double x, double y) { return -3 + 0.5 * x - 0.2 * y + 0.3 * x * y; };
+  const Readings r = scatter(500, 9.3, 6.1, f, 17);
+  const GridSpec s = grid_spec_for(r.view(), 0.37, 0.29);
+  for (int refine : {2, 3}) {
+    MinimumCurvatureOptions o;
+    o.refine = refine, o.convergence = 1e-11;
+    MinimumCurvatureReport rep;
+    const Grid g = minimum_curvature(s, r.view(), o, &rep);
+    EXPECT_TRUE(rep.converged);
+    EXPECT_EQ(g.spec.nx, s.nx);
+    EXPECT_EQ(g.spec.ny, s.ny);
+    EXPECT_EQ(g.spec.x0, s.x0);
+    EXPECT_EQ(g.spec.dx, s.dx);
+    for (Index j = 0; j < s.ny; ++j)
+      for (Index i = 0; i < s.nx; ++i) ASSERT_NEAR(g.values(j, i), f(s.x(i), s.y(j)), 1e-7) << "refine " << refine;
+  }
+}
+
 /// One reading at a random sub-cell offset in a random `keep` share of the cells of s.
 template <class F>
 Readings one_per_cell(const GridSpec& s, double keep, F f, unsigned seed) {
@@ -411,6 +432,11 @@ TEST(MagGridding, BadInputIsAValueErrorNamingTheValue) {
   MinimumCurvatureOptions o;
   o.tension = 1;
   EXPECT_THROW(minimum_curvature(s, ok.view(), o), ValueError);
+  for (int bad : {0, 17}) {
+    MinimumCurvatureOptions q;
+    q.refine = bad;
+    EXPECT_THROW(minimum_curvature(s, ok.view(), q), ValueError) << "refine " << bad;
+  }
   o = {}, o.max_cycles = 0;
   EXPECT_THROW(minimum_curvature(s, ok.view(), o), ValueError);
   EXPECT_THROW(minimum_curvature(GridSpec{0, 0, 1, 1, 2, 5}, ok.view()), ValueError);
