@@ -35,29 +35,33 @@ void bind(py::module_& m) {
     d["reference_ns"] = r.reference_ns;
     d["gate_before_ns"] = r.gate_before_ns;
     d["gate_after_ns"] = r.gate_after_ns;
+    d["ringing_rank"] = r.ringing_rank;
     return d;
   };
   m.def("remove_ground", [fit_dict](Arr<T> in, Arr<T> out, double dt,
                                     py::array_t<double, py::array::c_style | py::array::forcecast> g, double before,
-                                    double after, Index tt, bool fit_shift, bool ringing, Index rank, int iters, int th) {
+                                    double after, Index tt, bool fit_shift, bool ringing, Index rank, Index max_rank, int iters,
+                                    int th) {
     auto x = as_matrix(in), y = as_matrix(out);
     std::span<const double> s(g.data(), std::size_t(g.size()));
     clutter::GroundFit r;
     {
       py::gil_scoped_release nogil;
-      r = clutter::remove_ground<T>(x, y, {x.rows(), dt, 0}, s, {before, after, tt, fit_shift, ringing, rank, iters}, th);
+      const clutter::GroundRemovalOptions o{before, after, tt, fit_shift, ringing, rank, iters, max_rank};
+      r = clutter::remove_ground<T>(x, y, {x.rows(), dt, 0}, s, o, th);
     }
     return fit_dict(r);
   });
   m.def("suppress_ground", [fit_dict](Arr<T> in, Arr<T> out, double dt, double s0, double s1, Index ow, double omads,
                                       Index smooth, int titers, double tgate, double before, double after, Index tt,
-                                      bool fit_shift, Index rank, int iters, int th) {
+                                      bool fit_shift, Index rank, Index max_rank, int iters, int th) {
     auto x = as_matrix(in), y = as_matrix(out);
     clutter::GroundTrackOptions to{s0, s1, ow, omads, smooth, titers, tgate};
     clutter::GroundFit r;
     {
       py::gil_scoped_release nogil;
-      r = clutter::suppress_ground<T>(x, y, {x.rows(), dt, 0}, to, {before, after, tt, fit_shift, true, rank, iters}, th);
+      const clutter::GroundRemovalOptions o{before, after, tt, fit_shift, true, rank, iters, max_rank};
+      r = clutter::suppress_ground<T>(x, y, {x.rows(), dt, 0}, to, o, th);
     }
     return fit_dict(r);
   });

@@ -188,8 +188,11 @@ GroundFit remove_impl(ConstView<T> in, View<T> out, const TraceFormat& f, std::v
               o.gate_after_ns >= 0,
           "gate (before, after) = (", o.gate_before_ns, ", ", o.gate_after_ns, ") ns must be >= 0");
   require(o.template_traces >= 0, "template_traces = ", o.template_traces, " must be >= 0 (0: all traces)");
-  require(!o.remove_ringing || (o.ringing_rank >= 1 && o.ringing_rank <= std::min(n, m)), "ringing_rank = ",
-          o.ringing_rank, " must be in 1..min(n_samples, n_traces) = ", std::min(n, m));
+  require(!o.remove_ringing || (o.ringing_rank >= 0 && o.ringing_rank <= std::min(n, m)), "ringing_rank = ",
+          o.ringing_rank, " must be in 0..min(n_samples, n_traces) = ", std::min(n, m), " (0: automatic)");
+  require(!o.remove_ringing || o.ringing_rank > 0 || (o.ringing_max_rank >= 1 && o.ringing_max_rank < std::min(n, m)),
+          "ringing_max_rank = ", o.ringing_max_rank, " must be in 1..min(n_samples, n_traces) - 1 = ",
+          std::min(n, m) - 1);
   require(o.iterations >= 1 && o.iterations <= 20, "iterations = ", o.iterations, " must be in 1..20");
   const double dt = f.dt_ns;
   GroundFit fit;
@@ -268,7 +271,8 @@ GroundFit remove_impl(ConstView<T> in, View<T> out, const TraceFormat& f, std::v
   // Coupling and ringing C are fixed in time while the bounce follows the ground: alternate
   // between C = leading singular components of x - bounce and the bounce fitted to x - C.
   EigenimageOptions eo;
-  eo.rank.rank = o.ringing_rank;
+  eo.rank.rank = o.ringing_rank;  // 0: the gap rule, up to ringing_max_rank
+  eo.rank.max_rank = o.ringing_max_rank;
   eo.svd.threads = threads;
   Matrix<T> r(n, m);
   for (int it = 1; it < o.iterations; ++it) {
@@ -279,7 +283,7 @@ GroundFit remove_impl(ConstView<T> in, View<T> out, const TraceFormat& f, std::v
     fit_model(r, false);
   }
   r = in - model;
-  eigenimage<T>(r, out, eo);
+  fit.ringing_rank = eigenimage<T>(r, out, eo).front();
   fit.ground_ns = std::move(picks);
   return fit;
 }

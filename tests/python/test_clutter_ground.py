@@ -67,9 +67,16 @@ def test_suppress_ground_retracks_under_a_strong_drifting_coupling(dtype):
     clut = amp * ricker(t - tg) + (1 + 0.05 * np.sin(0.03 * x)) * 1.5 * ricker(t - 1.7)
     d = np.asfortranarray(clut.astype(dtype))
     assert np.max(np.abs(clutter.track_ground(d, DT) - tg)) > 0.1
-    y, fit = clutter.suppress_ground(d, DT)
+    y, fit = clutter.suppress_ground(d, DT, ringing_rank=3)
     assert fit["ground_ns"].shape == (200,)
+    assert fit["ringing_rank"] == 3
     assert np.sum(y.astype(np.float64) ** 2) < 1e-4 * np.sum(clut ** 2)
+    # the default (rank by the singular-value gap) picks 1..3 components here and still removes > 30 dB
+    y, fit = clutter.suppress_ground(d, DT)
+    assert 1 <= fit["ringing_rank"] <= 3
+    assert np.sum(y.astype(np.float64) ** 2) < 1e-3 * np.sum(clut ** 2)
+    with pytest.raises(ValueError, match="ringing_max_rank"):
+        clutter.suppress_ground(d, DT, ringing_max_rank=0)
     with pytest.raises(ValueError, match="ringing_rank"):
         clutter.suppress_ground(d, DT, ringing_rank=0)
     with pytest.raises(ValueError, match="iterations"):

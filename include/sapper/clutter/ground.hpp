@@ -54,8 +54,13 @@ struct GroundRemovalOptions {
   /// ground: C = the leading `ringing_rank` singular components (eigen-image) of x - bounce model,
   /// alternated with the bounce fitted to x - C; the output is x - bounce - C.
   bool remove_ringing = true;
-  Index ringing_rank = 3;  ///< components of C (a scale drift along the lane is rank 1 per shape)
-  int iterations = 4;      ///< bounce fits (the first on x itself); 1..20
+  /// Components of C (a scale drift along the lane is rank 1 per shape); 0 = automatic: the
+  /// largest singular-value gap k = argmax_{1 <= k <= ringing_max_rank} s_k / s_{k+1} of x - bounce
+  /// (RankSpec's gap rule), chosen anew at every estimate. On flat ground C is rank 1 and further
+  /// components only take targets; on rough ground the bounce misfit adds components.
+  Index ringing_rank = 0;
+  int iterations = 4;           ///< bounce fits (the first on x itself); 1..20
+  Index ringing_max_rank = 3;   ///< cap of the automatic ringing rank
 };
 
 /// Per trace: the fitted amplitude a and residual shift (ns) of the template, and the fraction of
@@ -63,6 +68,7 @@ struct GroundRemovalOptions {
 struct GroundFit {
   std::vector<double> amplitude, shift_ns, removed_fraction, ground_ns;
   double reference_ns = 0, gate_before_ns = 0, gate_after_ns = 0;
+  Index ringing_rank = 0;  ///< components of the last C removed (0 without ringing removal)
 };
 
 /// Adaptive ground-bounce removal. Flattened to the picks, trace j is y_j(t); the template g(t) is

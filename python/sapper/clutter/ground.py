@@ -33,6 +33,14 @@ def _picks(ground_ns, n_traces):
     return g
 
 
+def _rank(ringing_rank):
+    if ringing_rank is None:
+        return 0
+    if int(ringing_rank) < 1:
+        raise ValueError(f"ringing_rank = {ringing_rank} must be >= 1 (None: automatic)")
+    return int(ringing_rank)
+
+
 def track_ground(data, dt_ns, *, search_ns=None, outlier_window=15, outlier_mads=4.0, smooth_traces=1,
                  refine_iterations=2, gate_ns=0.0, threads=0, check_finite=True):
     """Ground-bounce time of every trace, ns after sample 0 (sub-sample).
@@ -113,7 +121,7 @@ def flatten(data, dt_ns, ground_ns, *, reference_ns=None, out=None, threads=0, c
 
 
 def remove_ground(data, dt_ns, ground_ns, *, gate_ns=None, template_traces=0, fit_shift=True, remove_ringing=True,
-                  ringing_rank=3, iterations=4, out=None, threads=0, check_finite=True):
+                  ringing_rank=None, ringing_max_rank=3, iterations=4, out=None, threads=0, check_finite=True):
     """Adaptive ground-bounce removal.
 
     Flattened to the picks, trace ``j`` is ``y_j(t)``; the template ``g(t)``
@@ -144,8 +152,14 @@ def remove_ground(data, dt_ns, ground_ns, *, gate_ns=None, template_traces=0, fi
         ``ringing_rank`` singular components (eigen-image) of
         ``x - bounce model``, alternated with the bounce refitted to
         ``x - C``; the output is ``x - bounce - C``.
-    ringing_rank : int, default 3
-        Components of ``C`` (1..min(n_samples, n_traces)).
+    ringing_rank : int, optional
+        Components of ``C`` (1..min(n_samples, n_traces)). Default (None):
+        automatic at every estimate, the largest singular-value gap
+        ``k = argmax_{1 <= k <= ringing_max_rank} s_k / s_{k+1}`` of
+        ``x - bounce model`` (rank 1 on flat ground, where more components
+        would only take targets; up to 3 on rough ground).
+    ringing_max_rank : int, default 3
+        Cap of the automatic rank (1..min(n_samples, n_traces) - 1).
     iterations : int, default 4
         Bounce fits (the first on ``x`` itself), 1..20.
     out, threads, check_finite
@@ -156,23 +170,28 @@ def remove_ground(data, dt_ns, ground_ns, *, gate_ns=None, template_traces=0, fi
     (numpy.ndarray, dict)
         The B-scan without the bounce, and the fit: ``amplitude``,
         ``shift_ns``, ``removed_fraction``, ``ground_ns`` (per trace),
-        ``reference_ns``, ``gate_before_ns``, ``gate_after_ns``.
+        ``reference_ns``, ``gate_before_ns``, ``gate_after_ns``,
+        ``ringing_rank`` (components of the last ``C``; 0 without ringing
+        removal).
 
     Raises
     ------
     ValueError
-        Bad picks (shape, NaN), gate, ``ringing_rank`` or ``iterations``.
+        Bad picks (shape, NaN), gate, ``ringing_rank``, ``ringing_max_rank``
+        or ``iterations``.
     """
     lib, x, y, one = _prepare(data, out, check_finite)
     g = _picks(ground_ns, x.shape[1])
     before, after = (0.0, 0.0) if gate_ns is None else (float(gate_ns[0]), float(gate_ns[1]))
     fit = _lib(x).remove_ground(x, y, _dt(dt_ns), g, before, after, int(template_traces), bool(fit_shift),
-                                bool(remove_ringing), int(ringing_rank), int(iterations), int(threads))
+                                bool(remove_ringing), _rank(ringing_rank), int(ringing_max_rank), int(iterations),
+                                int(threads))
     return _finish(y, one), fit
 
 
 def suppress_ground(data, dt_ns, *, search_ns=None, outlier_window=15, outlier_mads=4.0, gate_ns=None,
-                    template_traces=0, fit_shift=True, ringing_rank=3, iterations=4, out=None, threads=0,
+                    template_traces=0, fit_shift=True, ringing_rank=None, ringing_max_rank=3, iterations=4, out=None,
+                    threads=0,
                     check_finite=True):
     """The default ground pipeline: track the bounce, remove it and the antenna's
     coupling and ringing, re-tracking the bounce once they are gone.
@@ -190,8 +209,9 @@ def suppress_ground(data, dt_ns, *, search_ns=None, outlier_window=15, outlier_m
     search_ns, outlier_window, outlier_mads
         As in :func:`track_ground` (``smooth_traces`` 1, 2 refinements,
         automatic correlation gate).
-    gate_ns, template_traces, fit_shift, ringing_rank, iterations
-        As in :func:`remove_ground`.
+    gate_ns, template_traces, fit_shift, ringing_rank, ringing_max_rank, iterations
+        As in :func:`remove_ground` (default: the ringing rank chosen by the
+        singular-value gap, up to 3).
     out, threads, check_finite
         As in :mod:`sapper.gpr`.
 
@@ -212,6 +232,7 @@ def suppress_ground(data, dt_ns, *, search_ns=None, outlier_window=15, outlier_m
     s0, s1 = (0.0, 0.0) if search_ns is None else (float(search_ns[0]), float(search_ns[1]))
     before, after = (0.0, 0.0) if gate_ns is None else (float(gate_ns[0]), float(gate_ns[1]))
     fit = _lib(x).suppress_ground(x, y, _dt(dt_ns), s0, s1, int(outlier_window), float(outlier_mads), 1, 2, 0.0,
-                                  before, after, int(template_traces), bool(fit_shift), int(ringing_rank),
+                                  before, after, int(template_traces), bool(fit_shift), _rank(ringing_rank),
+                                  int(ringing_max_rank),
                                   int(iterations), int(threads))
     return _finish(y, one), fit
