@@ -5,11 +5,13 @@ Simulates lanes (sapper.sim.gpr: AP and AT mines, mortars, clutter, 8 channels, 
 permittivity 4-12, 1-30 mS/m, roughness 0-1 cm rms) and the magnetometer survey over each
 (sapper.sim.mag.scene_over_lane), runs sapper.pipeline up to the features, labels each alarm by
 the truth object within its halo (0.25 m AP, 0.5 m AT/UXO; none: "clutter"), trains random
-forests and writes python/sapper/classify/models/{gpr,mag,fusion}_default.json.
+forests and writes python/sapper/classify/models/{gpr,mag,fusion}_default.json, plus
+{gpr,mag}_calibration.json: logistic regressions on out-of-fold forest probabilities (lanes held
+out in 4 folds) that sapper.pipeline.run applies before fusion.
 
-Training seeds are 1000 + i (1000-1119 by default); bench/detect/roc.py scores on seeds 5000 + i (disjoint).
+Training seeds are 1000 + i (1000-1159 by default); bench/detect/roc.py scores on seeds 5000 + i (disjoint).
 
-    PYTHONPATH=/tmp/site-pipe python tools/train_models.py [--lanes 120] [--out python/sapper/classify/models]
+    PYTHONPATH=/tmp/site-pipe2 python tools/train_models.py [--lanes 160] [--out python/sapper/classify/models]
 """
 from __future__ import annotations
 
@@ -93,16 +95,35 @@ def forest(X, y, names, *, n_trees, max_depth, seed):
     return m.fit(X, np.asarray(y, dtype=object), feature_names=names)
 
 
+def out_of_fold(X, y, lane, names, *, folds=4, **kw):
+    """Forest probabilities of each row from a forest trained without its lane (lanes split into
+    ``folds`` by index), in pipeline.CLASSES order: what the classifier says on lanes it has not seen."""
+    p = np.zeros((len(y), len(pipeline.CLASSES)))
+    for f in range(folds):
+        test = lane % folds == f
+        if test.any() and len(set(y[~test])) >= 2:
+            p[test] = pipeline.classify_rows(forest(X[~test], y[~test], names, **kw), X[test], names)
+    return p
+
+
+def calibrator(p, y):
+    """Multinomial logistic regression on log out-of-fold probabilities (balanced, as the forests, so
+    that the calibrated posterior keeps fuse's uniform training prior): pipeline.calibrate's model."""
+    m = classify.LogisticRegression(l2=1.0, class_weight="balanced")
+    return m.fit(np.log(np.maximum(p, pipeline._LOG_FLOOR)), np.asarray(y, dtype=object),
+                 feature_names=pipeline.CALIBRATION_FEATURES)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lanes", type=int, default=120)
+    p.add_argument("--lanes", type=int, default=160)
     p.add_argument("--trees", type=int, default=40)
     p.add_argument("--depth", type=int, default=10)
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "python", "sapper", "classify",
                                                   "models"))
     a = p.parse_args(argv)
     t0 = time.perf_counter()
-    G, gl, M, ml, truths, ghit, mhit, gpos, mpos = [], [], [], [], [], [], [], [], []
+    G, gl, M, ml, truths, ghit, mhit, gpos, mpos, glane, mlane = [], [], [], [], [], [], [], [], [], [], []
     for i in range(a.lanes):
         lane, survey = simulate_pair(TRAIN_SEED0 + i)
         X, gnames, lab, ids, xy = gpr_rows(lane)
@@ -110,15 +131,22 @@ def main(argv=None):
         Xm, mnames, labm, idsm, xym = mag_rows(survey, lane.truth)
         M.append(Xm), ml.extend(labm), mpos.append((labm, xym))
         truths.append(lane.truth), ghit.append(set(ids[ids >= 0])), mhit.append(set(idsm[idsm >= 0]))
-    G, M = np.vstack(G), np.vstack(M)
+        glane.append(np.full(len(X), i)), mlane.append(np.full(len(Xm), i))
+    G, M, glane, mlane = np.vstack(G), np.vstack(M), np.concatenate(glane), np.concatenate(mlane)
+    gl, ml = np.asarray(gl, dtype=object), np.asarray(ml, dtype=object)
     print(f"{a.lanes} lanes in {time.perf_counter() - t0:.0f} s: {len(gl)} GPR alarms "
           f"{dict(zip(*np.unique(gl, return_counts=True)))}, {len(ml)} magnetometer picks "
           f"{dict(zip(*np.unique(ml, return_counts=True)))}")
     gm = forest(G, gl, gnames, n_trees=a.trees, max_depth=a.depth, seed=1)
     mm = forest(M, ml, mnames, n_trees=a.trees, max_depth=a.depth, seed=2)
+    kw = dict(n_trees=a.trees, max_depth=a.depth)
+    gc = calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **kw), gl)
+    mc = calibrator(out_of_fold(M, ml, mlane, mnames, seed=2, **kw), ml)
     os.makedirs(a.out, exist_ok=True)
     gm.save(os.path.join(a.out, "gpr_default.json"))
     mm.save(os.path.join(a.out, "mag_default.json"))
+    gc.save(os.path.join(a.out, "gpr_calibration.json"))
+    mc.save(os.path.join(a.out, "mag_calibration.json"))
     k = pipeline.CLASSES.index("clutter")
     gpr_pd, mag_pd = detection_rate(truths, ghit), detection_rate(truths, mhit)
     gpr_pd[k] = clutter_rate(mpos, [xy for _, xy in gpos])

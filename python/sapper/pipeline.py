@@ -7,7 +7,8 @@ Stages (each a small function, so that a study can swap one)::
              --merge_alarms--> one alarm per object                               = gpr_alarms()
     survey   --preprocess_mag--> readings --detect_mag--> picks + dipole fits
              --mag_features--> feature rows --classifier--> class probabilities   = mag_targets()
-    both     --sapper.classify.fuse--> --merge_alarms--> eval alarms --sapper.eval.score--> Pd / FAR = run()
+    both     --calibrate--> --sapper.classify.fuse--> --merge_alarms--> eval alarms
+             --sapper.eval.score--> Pd / FAR                                      = run()
 
 No threshold is tuned to a scene: the prescreener's score is a CFAR ratio (unitless), the
 magnetometer picks are a k-sigma floor, and the classifier's probability is the confidence.
@@ -15,6 +16,8 @@ Data flow, formulas and measured Pd/FAR: ``docs/detect.md``.
 """
 from __future__ import annotations
 
+import functools
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -24,11 +27,10 @@ from . import eval as sev
 from .detect import features as dfeat
 from .detect import prescreen as dps
 
-__all__ = ["CLASSES", "Result", "preprocess_gpr", "prescreen_gpr", "gpr_features", "gpr_candidates", "gpr_alarms",
-           "preprocess_mag", "detect_mag", "mag_target_features", "mag_targets", "classify_rows", "merge_alarms",
-           "merge_radius",
-           "label_alarms",
-           "run"]
+__all__ = ["CLASSES", "CALIBRATION_FEATURES", "Result", "preprocess_gpr", "prescreen_gpr", "gpr_features",
+           "context_features", "gpr_candidates", "gpr_alarms", "preprocess_mag", "detect_mag", "mag_target_features",
+           "mag_targets", "classify_rows", "calibrate", "default_calibration", "merge_alarms", "merge_radius",
+           "label_alarms", "run"]
 
 #: Class labels, the column order of every ``proba`` here (as :data:`sapper.classify.CLASSES`).
 CLASSES = tuple(classify.CLASSES)
@@ -179,7 +181,8 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
     the alarm's: AT mines are wide, stones and fragments small), and ``ps_signed_peak`` (the
     sample at the alarm over the channel's rms: its sign against the negative air-soil bounce
     tells denser from lighter objects). The hyperbola fit takes the ground's sign as -1 (soil
-    is always denser than air) and the antenna geometry given.
+    is always denser than air) and the antenna geometry given. Last, :func:`context_features`
+    (waveform, neighbouring channels and traces, ranks in the lane).
 
     Returns
     -------
@@ -207,8 +210,90 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
         n_tr, n_ch = _extent(score, t, c, 0.5 * al["confidence"])
         X[k, -6:] = (al["confidence"], np.log(max(al["confidence"], 1e-12)), al["time_ns"], n_tr, n_ch,
                      data[int(al["sample"]), t, c] / rms[c])
+    C, cnames = context_features(data, prescreen)
+    X = np.hstack([X, C])
     X[~np.isfinite(X)] = 0.0
-    return X, names, ok
+    return X, names + cnames, ok
+
+
+def _trace(data, t, c):
+    """Mean of traces t-1..t+1 of channel c (noise down, the echo's shape kept)."""
+    return data[:, max(t - 1, 0):t + 2, c].mean(axis=1)
+
+
+def _segment(w, s0, half):
+    """``w[s0 - half : s0 + 2 half]``, zero outside the record."""
+    out = np.zeros(3 * half)
+    i0, i1 = s0 - half, s0 + 2 * half
+    j0, j1 = max(i0, 0), min(i1, len(w))
+    out[j0 - i0:j1 - i0] = w[j0:j1]
+    return out
+
+
+def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3):
+    """What one channel's window does not show: the echo's waveform, its neighbours across and along
+    track, and how the alarm ranks among the lane's.
+
+    Per alarm (trace ``t``, channel ``c``, sample ``s``), on the mean of traces ``t-1..t+1``, the
+    strongest sample within ``search`` samples of ``s`` (``s0``) is the echo's peak:
+
+    - ``wf_0..wf_{3 half / step - 1}``: the waveform from ``s0 - half`` to ``s0 + 2 half`` over
+      ``|peak|``, averaged over ``step`` samples (signed: a plastic mine's top echo has the opposite
+      sign to a metal or denser object's, and its bottom echo follows with the other sign);
+      ``wf_sign``, ``wf_amp_db`` (the peak over the channel's median ``|sample|``);
+    - ``nb_max``, ``nb_min``: the neighbouring channels' peak near ``s0`` over this one's,
+      ``nb_corr``: the best correlation of their waveform with this one (the object's size across);
+    - ``along_3``, ``along_6``: the same peak 3 and 6 traces along track over this one (the
+      hyperbola's spread; a root is long, a mine's echo falls off);
+    - ``lane_score_pct``, ``lane_amp_pct``: the alarm's CFAR score and peak as percentiles among the
+      lane's alarms (soils differ in loss and clutter; the rank does not);
+    - ``local_n``, ``local_rel``: other alarms within ``local_m`` and the CFAR score over the
+      strongest of them.
+
+    Returns
+    -------
+    (numpy.ndarray, list of str)
+        ``(n_alarms, n_features)`` float64 and the names.
+    """
+    a = prescreen.alarms
+    ns, nt, nc = data.shape
+    n, nw = len(a), (3 * half) // step
+    names = [f"wf_{k}" for k in range(nw)] + ["wf_sign", "wf_amp_db", "nb_max", "nb_min", "nb_corr", "along_3",
+                                              "along_6", "lane_score_pct", "lane_amp_pct", "local_n", "local_rel"]
+    X = np.zeros((n, len(names)))
+    floor = np.median(np.abs(data), axis=(0, 1)) + 1e-30
+    amp = np.zeros(n)
+    for k in range(n):
+        t, c, s = int(a["trace"][k]), int(a["channel"][k]), int(a["sample"][k])
+        w = _trace(data, t, c)
+        lo, hi = max(s - search, 0), min(s + search + 1, ns)
+        s0 = lo + int(np.argmax(np.abs(w[lo:hi])))
+        amp[k] = p = abs(w[s0]) + 1e-30
+        seg = _segment(w, s0, half)
+        X[k, :nw] = (seg / p).reshape(nw, step).mean(axis=1)
+        X[k, nw:nw + 2] = np.sign(w[s0]), 20 * np.log10(p / floor[c])
+        nb, cr = [], []
+        for cc in (c - 1, c + 1):
+            if 0 <= cc < nc:
+                v = _trace(data, t, cc)
+                nb.append(np.abs(v[lo:hi]).max() / p)
+                sv = _segment(v, s0, half)
+                cr.append(float(sv @ seg / (np.linalg.norm(sv) * np.linalg.norm(seg) + 1e-30)))
+        X[k, nw + 2:nw + 5] = (max(nb), min(nb), max(cr)) if nb else 0.0
+        w0, w1 = max(s0 - 2 * search, 0), min(s0 + 2 * search + 1, ns)
+        for j, d in enumerate((3, 6)):
+            r = [np.abs(_trace(data, tt, c)[w0:w1]).max() / p for tt in (t - d, t + d) if 0 <= tt < nt]
+            X[k, nw + 5 + j] = np.mean(r) if r else 0.0
+    if n:
+        sc = np.asarray(a["confidence"], dtype=np.float64)
+        X[:, nw + 7] = (np.argsort(np.argsort(sc)) + 0.5) / n
+        X[:, nw + 8] = (np.argsort(np.argsort(amp)) + 0.5) / n
+        ax, ay = np.asarray(a["x"], dtype=np.float64), np.asarray(a["y"], dtype=np.float64)
+        near = np.hypot(ax[:, None] - ax, ay[:, None] - ay) <= local_m
+        X[:, nw + 9] = near.sum(axis=1) - 1
+        X[:, nw + 10] = sc / np.max(np.where(near, sc[None, :], 0.0), axis=1)
+    X[~np.isfinite(X)] = 0.0
+    return X, names
 
 
 def classify_rows(model, X, names):
@@ -220,7 +305,8 @@ def classify_rows(model, X, names):
     Raises
     ------
     ValueError
-        A feature the model needs is missing, or the model's classes are not :data:`CLASSES`.
+        A feature the model needs is missing, or the model's classes are not :data:`CLASSES` or a
+        subset of them (a class the model lacks gets probability 0).
     """
     need = model.feature_names_
     idx = {n: i for i, n in enumerate(names)}
@@ -228,12 +314,61 @@ def classify_rows(model, X, names):
     if missing:
         raise ValueError(f"the model needs features {missing[:5]} that the pipeline did not compute")
     cls = [str(c) for c in model.classes_]
-    if sorted(cls) != sorted(CLASSES):
-        raise ValueError(f"the model's classes {cls} are not {list(CLASSES)}")
-    if len(X) == 0:
-        return np.zeros((0, len(CLASSES)))
-    p = model.predict_proba(np.ascontiguousarray(X[:, [idx[n] for n in need]]))
-    return p[:, [cls.index(c) for c in CLASSES]]
+    if len(cls) < 2 or not set(cls) <= set(CLASSES) or len(set(cls)) != len(cls):
+        raise ValueError(f"the model's classes {cls} are not {list(CLASSES)} (or a subset)")
+    out = np.zeros((len(X), len(CLASSES)))
+    if len(X):
+        # a class the model never saw (no AP mine among the magnetometer's training picks) gets 0
+        p = model.predict_proba(np.ascontiguousarray(X[:, [idx[n] for n in need]]))
+        out[:, [CLASSES.index(c) for c in cls]] = p
+    return out
+
+
+#: Columns of a calibration model (:func:`calibrate`): the log of each class probability.
+CALIBRATION_FEATURES = [f"log_p_{c}" for c in CLASSES]
+_LOG_FLOOR = 1e-3
+
+
+def calibrate(proba, calibration):
+    """Calibrated class probabilities: a multinomial logistic regression on the log of a classifier's.
+
+    A forest's probabilities rank alarms well but are over-confident on lanes it has not seen, and
+    the naive-Bayes rule of :func:`sapper.classify.fuse` multiplies them as likelihoods; the
+    calibration, trained on out-of-fold probabilities of the training lanes
+    (``tools/train_models.py``), maps them to ones that hold on unseen lanes.
+
+    Parameters
+    ----------
+    proba : array_like, shape (n, 4)
+        Probabilities in :data:`CLASSES` order.
+    calibration : classifier or None
+        A :mod:`sapper.classify` model over :data:`CALIBRATION_FEATURES` (``log(max(p, 1e-3))``);
+        None: ``proba`` unchanged.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, 4)
+    """
+    p = np.asarray(proba, dtype=np.float64).reshape(-1, len(CLASSES))
+    if calibration is None:
+        return p
+    return classify_rows(calibration, np.log(np.maximum(p, _LOG_FLOOR)), CALIBRATION_FEATURES)
+
+
+@functools.lru_cache(maxsize=None)
+def default_calibration(sensor="gpr"):
+    """The shipped calibration of a sensor's default classifier (``{sensor}_calibration.json`` next to
+    the models), or None where none ships.
+
+    Raises
+    ------
+    ValueError
+        An unknown sensor.
+    """
+    if sensor not in ("gpr", "mag"):
+        raise ValueError(f"sensor = {sensor!r} must be 'gpr' or 'mag'")
+    path = os.path.join(classify.MODEL_DIR, f"{sensor}_calibration.json")
+    return classify.load(path) if os.path.isfile(path) else None
 
 
 def merge_alarms(x, y, confidence, radius_m=0.25):
@@ -514,11 +649,15 @@ def run(lane=None, survey=None, *, gpr_model=None, mag_model=None, truth=None, f
     gpr_options, mag_options, score_options : dict, optional
         Keyword arguments of :func:`gpr_alarms`, :func:`mag_targets`, :func:`sapper.eval.score`.
 
+    Each shipped model's probabilities go through its shipped calibration
+    (:func:`default_calibration`, :func:`calibrate`) before the fusion; a model given here is used
+    as it is.
+
     Returns
     -------
     Result
         Fused alarms (after :func:`merge_alarms` with :func:`merge_radius`: one per object), each
-        sensor's, and the :class:`sapper.eval.Score` (None without truth).
+        sensor's (uncalibrated), and the :class:`sapper.eval.Score` (None without truth).
 
     Raises
     ------
@@ -535,7 +674,11 @@ def run(lane=None, survey=None, *, gpr_model=None, mag_model=None, truth=None, f
     if m is None:
         fo.pop("mag_pd", None)
     fo.setdefault("classes", CLASSES)
-    fused = classify.fuse(g, m, **fo)
+    # the shipped models' probabilities are calibrated before the naive-Bayes product (see calibrate)
+    cg = default_calibration("gpr") if g is not None and gpr_model is None else None
+    cm = default_calibration("mag") if m is not None and mag_model is None else None
+    fused = classify.fuse(None if g is None else {**g, "proba": calibrate(g["proba"], cg)},
+                          None if m is None else {**m, "proba": calibrate(m["proba"], cm)}, **fo)
     k = merge_alarms(fused["x"], fused["y"], fused["confidence"], merge_radius(fused["proba"]))
     fused = {key: (v[k] if isinstance(v, np.ndarray) and len(v) == len(fused["x"]) else v) for key, v in fused.items()}
     if truth is None:
