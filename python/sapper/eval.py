@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _core
+from .gpr import _as_float
 
 __all__ = ["score", "Score", "Roc", "OperatingPoint", "Group", "clopper_pearson",
            "scr", "target_mask", "scr_gain_db", "DEPTH_BINS", "FA_RATES"]
@@ -365,11 +366,7 @@ def clopper_pearson(k, n, level=0.95):
 
 
 def _bscan(a, name):
-    a = np.asarray(a)
-    if a.dtype.kind in "iub":
-        a = a.astype(np.float64)
-    elif a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} has dtype {a.dtype}; expected float32 or float64")
+    a = _as_float(a, name, kinds="iub")
     if a.ndim != 2:
         raise ValueError(f"{name} has shape {a.shape}; expected (n_samples, n_traces)")
     return a

@@ -44,21 +44,34 @@ __all__ = [
 ]
 
 
-def _prepare(data, out, check_finite):
+def _as_float(data, name="data", kinds="iu"):
+    """``data`` as a float32/float64 array: integer (and ``kinds``) dtypes become float64."""
     a = np.asarray(data)
-    if a.dtype.kind in "iu":
-        a = a.astype(np.float64)
-    elif a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"data has dtype {a.dtype}; expected float32 or float64")
+    if a.dtype.kind in kinds:
+        return a.astype(np.float64)
+    if a.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name} has dtype {a.dtype}; expected float32 or float64")
+    return a
+
+
+def _check_finite(x):
+    """Raises ValueError naming the first NaN/Inf of a (n_samples, n_traces[, n_channels]) array."""
+    if not np.isfinite(x).all():
+        first = np.argwhere(~np.isfinite(x))[0]
+        where = ", ".join(f"{k} {i}" for k, i in zip(("sample", "trace", "channel"), first))
+        raise ValueError(f"data holds NaN or Inf (first at {where})")
+
+
+def _prepare(data, out, check_finite):
+    a = _as_float(data)
     if a.ndim not in (1, 2):
         raise ValueError(f"data has shape {a.shape}; expected (n_samples, n_traces) or (n_samples,)")
     if a.size == 0:
         raise ValueError(f"data has shape {a.shape}: it is empty")
     one = a.ndim == 1
     x = np.asfortranarray(a[:, None] if one else a)
-    if check_finite and not np.isfinite(x).all():
-        i, j = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"data holds NaN or Inf (first at sample {i}, trace {j})")
+    if check_finite:
+        _check_finite(x)
     if out is None:
         y = np.empty_like(x, order="F")
     else:

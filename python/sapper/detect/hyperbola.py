@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _core
+from ..gpr import _as_float, _check_finite
 
 __all__ = ["fit_hyperbola", "pick_ground", "hyperbola_time", "HyperbolaFit", "GroundBounce", "C_M_NS"]
 
@@ -90,17 +91,12 @@ class GroundBounce(NamedTuple):
 
 
 def _bscan(data, check_finite=False):
-    a = np.asarray(data)
-    if a.dtype.kind in "iu":
-        a = a.astype(np.float64)
-    elif a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"data has dtype {a.dtype}; expected float32 or float64")
+    a = _as_float(data)
     if a.ndim != 2 or a.size == 0:
         raise ValueError(f"data has shape {a.shape}; expected a non-empty (n_samples, n_traces) array")
     x = np.asfortranarray(a)
-    if check_finite and not np.isfinite(x).all():
-        i, j = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"data holds NaN or Inf (first at sample {i}, trace {j})")
+    if check_finite:
+        _check_finite(x)
     lib = _core.detect_features.f32 if x.dtype == np.float32 else _core.detect_features.f64
     return lib, x
 

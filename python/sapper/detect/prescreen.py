@@ -46,6 +46,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _core
+from ..gpr import _as_float, _check_finite
 
 __all__ = [
     "ALARM_DTYPE", "Prescreen", "energy", "lms", "cfar", "PrescreenStream", "ca_threshold", "pfa_ca", "pfa_os",
@@ -83,18 +84,13 @@ def _float(name, v, lo=-math.inf, hi=math.inf, lo_open=False, hi_open=False):
 
 
 def _data(data, check_finite):
-    a = np.asarray(data)
-    if a.dtype.kind in "iu":
-        a = a.astype(np.float64)
-    elif a.dtype not in (np.float32, np.float64):
-        raise TypeError(f"data has dtype {a.dtype}; expected float32 or float64")
+    a = _as_float(data)
     if a.ndim not in (2, 3) or a.size == 0:
         raise ValueError(f"data has shape {a.shape}; expected a non-empty (n_samples, n_traces[, n_channels])")
     one = a.ndim == 2
     x = np.asfortranarray(a[:, :, None] if one else a)
-    if check_finite and not np.isfinite(x).all():
-        i, j, c = np.argwhere(~np.isfinite(x))[0]
-        raise ValueError(f"data holds NaN or Inf (first at sample {i}, trace {j}, channel {c})")
+    if check_finite:
+        _check_finite(x)
     return x, one
 
 
