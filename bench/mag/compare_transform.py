@@ -56,7 +56,8 @@ def theta(inc, dec, stab, KX, KY, K):
     return (np.sin(I) - 1j * b) / den
 
 
-def numpy_rtp(g, inc=58.0, dec=6.0, stab=20.0):
+def padded_spectrum(g):
+    """rfft2 of the grid padded with the cosine taper, its wavenumbers, and the crop back to the grid."""
     v = g.values
     oy, jc, wy = taper_axis(v.shape[0])
     ox, ic, wx = taper_axis(v.shape[1])
@@ -65,25 +66,21 @@ def numpy_rtp(g, inc=58.0, dec=6.0, stab=20.0):
     ky = 2 * np.pi * np.fft.fftfreq(p.shape[0], g.dy)
     kx = 2 * np.pi * np.fft.rfftfreq(p.shape[1], g.dx)
     KX, KY = np.meshgrid(kx, ky)
-    K = np.hypot(KX, KY)
-    t = theta(inc, dec, stab, KX, KY, K)
-    r = np.fft.irfft2(np.fft.rfft2(p) * t * t, s=p.shape)
-    return r[oy:oy + v.shape[0], ox:ox + v.shape[1]]
+    crop = (slice(oy, oy + v.shape[0]), slice(ox, ox + v.shape[1]))
+    return np.fft.rfft2(p), KX, KY, p.shape, crop
+
+
+def numpy_rtp(g, inc=58.0, dec=6.0, stab=20.0):
+    F, KX, KY, shape, crop = padded_spectrum(g)
+    t = theta(inc, dec, stab, KX, KY, np.hypot(KX, KY))
+    return np.fft.irfft2(F * t * t, s=shape)[crop]
 
 
 def numpy_tga(g):
-    v = g.values
-    oy, jc, wy = taper_axis(v.shape[0])
-    ox, ic, wx = taper_axis(v.shape[1])
-    m = v.mean()
-    p = m + (v[jc][:, ic] - m) * wy[:, None] * wx[None, :]
-    ky = 2 * np.pi * np.fft.fftfreq(p.shape[0], g.dy)
-    kx = 2 * np.pi * np.fft.rfftfreq(p.shape[1], g.dx)
-    KX, KY = np.meshgrid(kx, ky)
-    F = np.fft.rfft2(p)
+    F, KX, KY, shape, crop = padded_spectrum(g)
     s = 0
     for h in (1j * KX, 1j * KY, -np.hypot(KX, KY)):
-        d = np.fft.irfft2(F * h, s=p.shape)[oy:oy + v.shape[0], ox:ox + v.shape[1]]
+        d = np.fft.irfft2(F * h, s=shape)[crop]
         s = s + d * d
     return np.sqrt(s)
 
