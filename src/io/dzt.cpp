@@ -16,12 +16,15 @@
 #include <vector>
 
 #include "bytes.hpp"
+#include "text.hpp"
 #include "sapper/core/parallel.hpp"
 #include "sapper/io/gpr_file.hpp"
 
 namespace sapper::io {
 
 namespace {
+
+using detail::valid_utf8;
 
 constexpr std::size_t kHeader = 1024;  // one 1 KB header per channel
 constexpr unsigned kMaxChannels = 8;   // GSSI control units record at most 8 channels
@@ -44,31 +47,6 @@ std::string num(float v) {
   char buf[64];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest text that reads back as v
   return std::string(buf, r.ptr);
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
-    else return false;
-    if (s.size() - i <= n) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += n + 1;
-  }
-  return true;
 }
 
 /// GSSI's packed date (rhb_cdt, rhb_mdt): sec/2 (5 bits), min (6), hour (5), day (5), month (4), year-1980 (7).

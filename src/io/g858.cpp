@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "bytes.hpp"
+#include "text.hpp"
 #include "sapper/core/error.hpp"
 #include "sapper/io/mag_file.hpp"
 
@@ -20,41 +21,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kMaxLineBytes = 1 << 20;
 using sapper::detail::concat;
-
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char ch : s.substr(0, 60)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f) {
-      out += ch;
-    } else {
-      static const char* hex = "0123456789ABCDEF";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  if (s.size() > 60) out += "...";
-  return out;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c == 0) return false;
-    if (c < 0x80) n = 0;
-    else if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 1;
-    else if ((c & 0xF0) == 0xE0) n = 2;
-    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 3;
-    else return false;
-    if (n > 0 && i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n + 1;
-  }
-  return true;
-}
+using namespace sapper::io::detail;
 
 std::vector<std::string_view> fields(std::string_view s) {
   std::vector<std::string_view> f;
@@ -67,14 +34,6 @@ std::vector<std::string_view> fields(std::string_view s) {
   return f;
 }
 
-std::optional<double> to_number(std::string_view s) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  double v = 0;
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size() || !std::isfinite(v)) return {};
-  return v;
-}
-
 std::optional<long> to_int(std::string_view s) {
   long v = 0;
   const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -82,42 +41,15 @@ std::optional<long> to_int(std::string_view s) {
   return v;
 }
 
-bool to_uint(std::string_view s, unsigned& v) {
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-long long days_from_civil(long long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long long era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = unsigned(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (long long)doe - 719468;
-}
-
 /// "mm/dd/yy" (yy < 80: 20yy, else 19yy) -> days since 1970.
 std::optional<long long> parse_date(std::string_view s, std::string* iso) {
   unsigned m = 0, d = 0, y = 0;
-  if (s.size() != 8 || s[2] != '/' || s[5] != '/' || !to_uint(s.substr(0, 2), m) || !to_uint(s.substr(3, 2), d) ||
-      !to_uint(s.substr(6, 2), y) || m < 1 || m > 12 || d < 1 || d > 31)
+  if (s.size() != 8 || s[2] != '/' || s[5] != '/' || !parse_uint(s.substr(0, 2), m) || !parse_uint(s.substr(3, 2), d) ||
+      !parse_uint(s.substr(6, 2), y) || m < 1 || m > 12 || d < 1 || d > 31)
     return {};
   y += y < 80 ? 2000 : 1900;
   if (iso) *iso = concat(y, '-', m < 10 ? "0" : "", m, '-', d < 10 ? "0" : "", d);
   return days_from_civil(y, m, d);
-}
-
-/// "hh:mm:ss.ss" -> seconds.
-std::optional<double> parse_clock(std::string_view s) {
-  const auto a = s.find(':');
-  if (a == std::string_view::npos) return {};
-  const auto b = s.find(':', a + 1);
-  if (b == std::string_view::npos) return {};
-  unsigned h = 0, m = 0;
-  if (!to_uint(s.substr(0, a), h) || !to_uint(s.substr(a + 1, b - a - 1), m) || h > 24 || m > 59) return {};
-  const auto sec = to_number(s.substr(b + 1));
-  if (!sec || !(*sec >= 0 && *sec < 61)) return {};
-  return h * 3600.0 + m * 60.0 + *sec;
 }
 
 struct Row {
@@ -160,7 +92,7 @@ void read_g858_config(const std::string& path, MagLineData& out) {
     if (!valid_utf8(lines[k])) fail(k, "is not UTF-8 text");
     if (k < 2) continue;
     const auto f = fields(lines[k]);
-    const auto x = f.size() == 1 ? to_number(f[0]) : std::nullopt;
+    const auto x = f.size() == 1 ? parse_finite(f[0]) : std::nullopt;
     if (!x) fail(k, concat("'", printable(lines[k]), "' is not a number"));
     v[k] = *x;
   }
@@ -235,7 +167,7 @@ MagLineData read_g858(const std::string& path) {
       // 3 x y hh:mm:ss.ss mm/dd/yy count line mark_no code
       if (f.size() < 9) fail(concat("a mark row of ", f.size(), " fields (9 expected: 3 x y time date count line mark code)"));
       for (int j = 0; j < 2; ++j) {
-        const auto v = to_number(f[k]);
+        const auto v = parse_finite(f[k]);
         if (!v) fail_col(j ? "y" : "x", concat("'", printable(f[k]), "' is not a number"));
         r.v[j] = *v;
         ++k;
@@ -252,7 +184,7 @@ MagLineData read_g858(const std::string& path) {
       if (ns != n_sensors) fail(concat("a reading row with ", ns, " sensor values where earlier rows have ", n_sensors));
       r.v[1] = kNaN;
       for (int j = 0; j < ns; ++j) {
-        const auto v = to_number(f[k]);
+        const auto v = parse_finite(f[k]);
         if (!v) fail_col(concat("sensor ", j + 1), concat("'", printable(f[k]), "' is not a number"));
         r.v[j] = *v;
         ++k;

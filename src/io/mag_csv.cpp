@@ -13,6 +13,7 @@
 #include "sapper/core/error.hpp"
 #include "sapper/io/mag_file.hpp"
 #include "sapper/io/position.hpp"
+#include "text.hpp"
 
 namespace sapper::io {
 namespace {
@@ -22,12 +23,7 @@ constexpr std::size_t kMaxPreambleLines = 10000;
 constexpr std::size_t kMaxLineBytes = 1 << 20;
 
 using sapper::detail::concat;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+using namespace sapper::io::detail;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -35,43 +31,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-/// Text safe to put in a message: bytes outside printable ASCII as \xNN, at most 60 characters.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (const char ch : s.substr(0, 60)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f) {
-      out += ch;
-    } else {
-      static const char* hex = "0123456789ABCDEF";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  if (s.size() > 60) out += "...";
-  return out;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c == 0) return false;
-    if (c < 0x80) n = 0;
-    else if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 1;
-    else if ((c & 0xF0) == 0xE0) n = 2;
-    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 3;
-    else return false;
-    if (i + n >= s.size() && n > 0) return false;
-    for (std::size_t k = 1; k <= n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-/// A column name's key: lower case, without a bracketed unit, trimmed. unit gets the bracket's text.
 std::string column_key(std::string_view name, std::string* unit = nullptr) {
   std::string out;
   int depth = 0;
@@ -187,22 +146,6 @@ std::optional<double> number(std::string_view s, bool& ok) {
   return v;
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-long long days_from_civil(long long y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const long long era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = unsigned(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (long long)doe - 719468;
-}
-
-bool parse_uint(std::string_view s, unsigned& v) {
-  if (s.empty()) return false;
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
 /// "YYYY/MM/DD", "YYYY-MM-DD" or "DD.MM.YYYY" -> days since 1970; nullopt if malformed.
 std::optional<long long> parse_date(std::string_view s, std::string* iso = nullptr) {
   s = trim(s);
@@ -217,21 +160,6 @@ std::optional<long long> parse_date(std::string_view s, std::string* iso = nullp
   if (m < 1 || m > 12 || d < 1 || d > 31) return {};
   if (iso) *iso = concat(y, '-', m < 10 ? "0" : "", m, '-', d < 10 ? "0" : "", d);
   return days_from_civil(y, m, d);
-}
-
-/// "hh:mm:ss[.sss]" -> seconds; nullopt if malformed.
-std::optional<double> parse_clock(std::string_view s) {
-  s = trim(s);
-  const auto a = s.find(':');
-  if (a == std::string_view::npos) return {};
-  const auto b = s.find(':', a + 1);
-  if (b == std::string_view::npos) return {};
-  unsigned h = 0, m = 0;
-  if (!parse_uint(s.substr(0, a), h) || !parse_uint(s.substr(a + 1, b - a - 1), m) || h > 24 || m > 59) return {};
-  bool ok = false;
-  const auto sec = number(s.substr(b + 1), ok);
-  if (!ok || !sec || !(*sec >= 0 && *sec < 61)) return {};
-  return h * 3600.0 + m * 60.0 + *sec;
 }
 
 /// A column name as written without its bracketed unit.

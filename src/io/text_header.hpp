@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "bytes.hpp"
+#include "text.hpp"
 
 namespace sapper::io::detail {
 
@@ -31,7 +32,7 @@ class TextHeader {
       const std::string_view line = trim(std::string_view(s).substr(start, end - start));
       ++line_no;
       start = end + 1;
-      if (!valid_text(line))
+      if (!valid_utf8(line))
         fail(sapper::detail::concat("line ", line_no), "is not UTF-8 text (binary data or a legacy code page?)");
       if (line.empty()) continue;
       const std::size_t at = line.find(sep);
@@ -92,11 +93,6 @@ class TextHeader {
   }
 
  private:
-  static std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-  }
   static std::string collapse(std::string_view s) {
     std::string out;
     for (char c : trim(s)) {
@@ -110,30 +106,6 @@ class TextHeader {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return char(std::toupper(c)); });
     return out;
-  }
-  /// Well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF) without NUL.
-  static bool valid_text(std::string_view s) {
-    for (std::size_t i = 0; i < s.size();) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c == 0) return false;
-      if (c < 0x80) { ++i; continue; }
-      std::size_t n = 0;
-      std::uint32_t cp = 0;
-      if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-      else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-      else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-      else return false;
-      if (i + n >= s.size()) return false;
-      for (std::size_t k = 1; k <= n; ++k) {
-        const auto d = static_cast<unsigned char>(s[i + k]);
-        if ((d & 0xC0) != 0x80) return false;
-        cp = (cp << 6) | (d & 0x3F);
-      }
-      static constexpr std::uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
-      if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-      i += n + 1;
-    }
-    return true;
   }
 
   std::string path_;
