@@ -9,9 +9,17 @@ forests and writes python/sapper/classify/models/{gpr,mag,fusion}_default.json, 
 {gpr,mag}_calibration.json: logistic regressions on out-of-fold forest probabilities (lanes held
 out in 4 folds) that sapper.pipeline.run applies before fusion.
 
-Training seeds are 1000 + i (1000-1159 by default); bench/detect/roc.py scores on seeds 5000 + i (disjoint).
+The magnetometer forest also learns from magnetometer-only surveys (mag_scene: 12 m x 12 m with AT
+mines, mortars, shells, AP mines and 8-24 shrapnel fragments; Earth field, noise, soil, sensor
+height and line direction drawn per seed): over a lane the 1-4 cm fragments are below the pick
+floor, so only these teach it what a fragment's pick looks like.
 
-    PYTHONPATH=/tmp/site-pipe2 python tools/train_models.py [--lanes 160] [--out python/sapper/classify/models]
+Training seeds are 1000 + i (lanes 1000-1159, magnetometer scenes 1000-1199 by default);
+bench/detect/roc.py scores on seeds 5000 + i (disjoint). --mag-only trains and writes only the
+magnetometer model and its calibration (the GPR files and fusion_default.json are left as they are).
+
+    PYTHONPATH=/tmp/site-pipe2 python tools/train_models.py [--lanes 160] [--mag-scenes 200] [--mag-only]
+        [--out python/sapper/classify/models]
 """
 from __future__ import annotations
 
@@ -42,6 +50,35 @@ def random_scene(seed, *, length_m=10.0, channels=8, roughness_m=None):
             "random": {"ap_mines": int(r.integers(2, 5)), "at_mines": int(r.integers(0, 2)),
                        "uxo": int(r.integers(0, 2)), "clutter": int(r.integers(6, 12)), "min_spacing_m": 0.5,
                        "max_depth_ap_m": 0.10}}
+
+
+def mag_scene(seed, *, size_m=12.0, heavy_fragments=False):
+    """A magnetometer-only scene drawn from ``seed``: object mix, Earth field (either hemisphere,
+    inclination 30-75 deg), sensor noise, soil, heading error, sensor height and line direction.
+
+    The class models (moments, remanence, depths) are the simulator's (docs/sim_mag.md), except with
+    ``heavy_fragments``: fragments of 1e-3 to 5e-2 A m^2 (elongated or strongly remanent pieces up to
+    ~1 kg; the simulator's class stops at 1e-2), overlapping the small mortars."""
+    r = np.random.default_rng([seed, 7])
+    heavy = {"fragment": {"moment_min": 1e-3, "moment_max": 5e-2}} if heavy_fragments else {}
+    inc = float(r.uniform(30.0, 75.0)) * (1.0 if r.random() < 0.75 else -1.0)
+    return {"survey": {"x0": 0.0, "x1": size_m, "y0": 0.0, "y1": size_m,
+                       "line_direction": "north" if r.random() < 0.5 else "east",
+                       "sensor_height_m": float(r.uniform(0.2, 0.4))},
+            "earth_field": {"total_nt": float(r.uniform(35000.0, 60000.0)), "inclination_deg": inc,
+                            "declination_deg": float(r.uniform(-20.0, 20.0))},
+            "random": {"at_mine": int(r.integers(0, 3)), "mortar": int(r.integers(1, 4)),
+                       "shell": int(r.integers(0, 2)), "ap_mine": int(r.integers(0, 3)),
+                       "fragment": int(r.integers(8, 25)), "min_spacing_m": 1.0},
+            "nuisances": {"noise_nt": float(r.uniform(0.1, 0.4)), "soil_nt": float(r.uniform(0.5, 4.0)),
+                          "soil_correlation_m": float(r.uniform(0.3, 1.0)),
+                          "heading_nt": float(r.uniform(0.0, 2.0))},
+            "classes": heavy}
+
+
+def simulate_mag(seed, **kw):
+    """A magnetometer-only survey (:func:`mag_scene` of ``seed``, simulated with ``seed``)."""
+    return simmag.simulate(mag_scene(seed, **kw), seed=seed)
 
 
 def simulate_pair(seed, **kw):
@@ -117,6 +154,9 @@ def calibrator(p, y):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lanes", type=int, default=160)
+    p.add_argument("--mag-scenes", type=int, default=200, help="magnetometer-only scenes (seeds 1000 + i)")
+    p.add_argument("--mag-only", action="store_true",
+                   help="train and write only mag_default.json and mag_calibration.json")
     p.add_argument("--trees", type=int, default=40)
     p.add_argument("--depth", type=int, default=10)
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "python", "sapper", "classify",
@@ -126,27 +166,36 @@ def main(argv=None):
     G, gl, M, ml, truths, ghit, mhit, gpos, mpos, glane, mlane = [], [], [], [], [], [], [], [], [], [], []
     for i in range(a.lanes):
         lane, survey = simulate_pair(TRAIN_SEED0 + i)
-        X, gnames, lab, ids, xy = gpr_rows(lane)
-        G.append(X), gl.extend(lab), gpos.append((lab, xy))
+        if not a.mag_only:
+            X, gnames, lab, ids, xy = gpr_rows(lane)
+            G.append(X), gl.extend(lab), gpos.append((lab, xy)), ghit.append(set(ids[ids >= 0]))
+            glane.append(np.full(len(X), i))
         Xm, mnames, labm, idsm, xym = mag_rows(survey, lane.truth)
         M.append(Xm), ml.extend(labm), mpos.append((labm, xym))
-        truths.append(lane.truth), ghit.append(set(ids[ids >= 0])), mhit.append(set(idsm[idsm >= 0]))
-        glane.append(np.full(len(X), i)), mlane.append(np.full(len(Xm), i))
-    G, M, glane, mlane = np.vstack(G), np.vstack(M), np.concatenate(glane), np.concatenate(mlane)
-    gl, ml = np.asarray(gl, dtype=object), np.asarray(ml, dtype=object)
-    print(f"{a.lanes} lanes in {time.perf_counter() - t0:.0f} s: {len(gl)} GPR alarms "
-          f"{dict(zip(*np.unique(gl, return_counts=True)))}, {len(ml)} magnetometer picks "
-          f"{dict(zip(*np.unique(ml, return_counts=True)))}")
-    gm = forest(G, gl, gnames, n_trees=a.trees, max_depth=a.depth, seed=1)
-    mm = forest(M, ml, mnames, n_trees=a.trees, max_depth=a.depth, seed=2)
+        truths.append(lane.truth), mhit.append(set(idsm[idsm >= 0]))
+        mlane.append(np.full(len(Xm), i))
+    n_lane_picks = sum(len(x) for x in M)
+    for j in range(a.mag_scenes):
+        # every third scene with heavy fragments, so that the forest leans on remanence and fit, not on
+        # the simulator's moment range alone
+        survey = simulate_mag(TRAIN_SEED0 + j, heavy_fragments=j % 3 == 2)
+        Xm, mnames, labm, _, _ = mag_rows(survey, survey.truth)
+        M.append(Xm), ml.extend(labm), mlane.append(np.full(len(Xm), a.lanes + j))
+    M, mlane, ml = np.vstack(M), np.concatenate(mlane), np.asarray(ml, dtype=object)
+    print(f"{a.lanes} lanes, {a.mag_scenes} magnetometer scenes in {time.perf_counter() - t0:.0f} s: "
+          f"{len(ml)} magnetometer picks {dict(zip(*np.unique(ml, return_counts=True)))} "
+          f"({n_lane_picks} over the lanes)")
     kw = dict(n_trees=a.trees, max_depth=a.depth)
-    gc = calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **kw), gl)
-    mc = calibrator(out_of_fold(M, ml, mlane, mnames, seed=2, **kw), ml)
     os.makedirs(a.out, exist_ok=True)
-    gm.save(os.path.join(a.out, "gpr_default.json"))
-    mm.save(os.path.join(a.out, "mag_default.json"))
-    gc.save(os.path.join(a.out, "gpr_calibration.json"))
-    mc.save(os.path.join(a.out, "mag_calibration.json"))
+    forest(M, ml, mnames, seed=2, **kw).save(os.path.join(a.out, "mag_default.json"))
+    calibrator(out_of_fold(M, ml, mlane, mnames, seed=2, **kw), ml).save(os.path.join(a.out, "mag_calibration.json"))
+    if a.mag_only:
+        print(f"magnetometer model only; {time.perf_counter() - t0:.0f} s in all")
+        return 0
+    G, glane, gl = np.vstack(G), np.concatenate(glane), np.asarray(gl, dtype=object)
+    print(f"{len(gl)} GPR alarms {dict(zip(*np.unique(gl, return_counts=True)))}")
+    forest(G, gl, gnames, seed=1, **kw).save(os.path.join(a.out, "gpr_default.json"))
+    calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **kw), gl).save(os.path.join(a.out, "gpr_calibration.json"))
     k = pipeline.CLASSES.index("clutter")
     gpr_pd, mag_pd = detection_rate(truths, ghit), detection_rate(truths, mhit)
     gpr_pd[k] = clutter_rate(mpos, [xy for _, xy in gpos])

@@ -3,12 +3,14 @@
 training never saw (seeds 5000 + i; tools/train_models.py trains on 1000 + i), GPR alone,
 magnetometer alone and fused: ROC, Pd at 0.01 / 0.02 / 0.05 / 0.1 FA/m^2 with Clopper-Pearson
 intervals, by target type and depth; and the magnetometer classifier's shrapnel rejection at Pd 0.95
-on UXO and metal AT mines.
+on UXO and metal AT mines, over the lanes and over magnetometer-only scenes (train_models.mag_scene,
+seeds 5000 + i; the training's are 1000 + i).
 
 The lanes are stacked side by side across track into one area (each lane keeps only the alarms
 inside its own strip), so one sapper.eval.score call gives the pooled ROC.
 
-    PYTHONPATH=/tmp/site-pipe python bench/detect/roc.py [--lanes 30] [--roughness 0.01] [--png roc.png]
+    PYTHONPATH=/tmp/site-pipe python bench/detect/roc.py [--lanes 30] [--mag-scenes 100] [--mag-only]
+        [--heavy-fragments | --default-scene] [--mag-model FILE] [--roughness 0.01] [--png roc.png]
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import train_models as tm  # noqa: E402
 
 from sapper import classify, pipeline  # noqa: E402
 from sapper import eval as sev  # noqa: E402
+from sapper.sim import mag as simmag  # noqa: E402
 
 RATES = (0.01, 0.02, 0.05, 0.1)
 
@@ -49,29 +52,94 @@ def stack(parts, width):
     return truth, {m: {k: np.concatenate(v) for k, v in d.items()} for m, d in al.items()}
 
 
-def shrapnel_rejection(mag_rows, pd=0.95):
-    """Fraction of fragment picks below the confidence threshold that keeps ``pd`` of the UXO and
-    metal-AT picks (each pick labelled by its nearest truth object within 0.25 / 0.5 m)."""
-    conf = np.concatenate([c for c, _ in mag_rows])
-    kind = np.concatenate([k for _, k in mag_rows])
-    metal = conf[kind == "metal"]
-    frag = conf[kind == "fragment"]
-    if len(metal) == 0 or len(frag) == 0:
-        return float("nan"), len(metal), len(frag)
-    t = np.quantile(metal, 1 - pd, method="lower")
-    return float(np.mean(frag < t)), len(metal), len(frag)
+METAL_TYPES = ("mortar", "shell", "TM-62M", "at_mine")
+"""Object types of the shrapnel check's "UXO and metal AT mines" (lane and magnetometer-scene types)."""
 
 
 def pick_kind(x, y, truth):
-    """'metal' (UXO or TM-62M within 0.5 m), 'fragment' (within 0.25 m) or '' per pick."""
-    out = np.full(len(x), "", dtype=object)
-    for o in truth["objects"]:
-        metal = o["type"] in ("mortar", "TM-62M")
-        if not metal and o["type"] != "fragment":
-            continue
-        d = np.hypot(x - o["x"], y - o["y"])
-        out[(d <= (0.5 if metal else 0.25)) & (out == "")] = "metal" if metal else "fragment"
+    """Per pick: ``kind`` ("metal": a UXO or metal AT mine within 0.5 m, the nearest; else "fragment":
+    a fragment within 0.25 m; else "") and ``target`` (index of that metal object among the truth's
+    metal objects, else -1); and the number of metal objects."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    metal = [o for o in truth["objects"] if o["type"] in METAL_TYPES]
+    frag = [o for o in truth["objects"] if o["type"] == "fragment"]
+    kind, target = np.full(len(x), "", dtype=object), np.full(len(x), -1)
+    if metal:
+        d = np.hypot(x[:, None] - [o["x"] for o in metal], y[:, None] - [o["y"] for o in metal])
+        near = d.min(axis=1, initial=np.inf) <= 0.5
+        kind[near], target[near] = "metal", d[near].argmin(axis=1)
+    if frag:
+        d = np.hypot(x[:, None] - [o["x"] for o in frag], y[:, None] - [o["y"] for o in frag])
+        kind[(kind == "") & (d.min(axis=1, initial=np.inf) <= 0.25)] = "fragment"
+    return kind, target, len(metal)
+
+
+def shrapnel_threshold(best, pd=0.95):
+    """The highest confidence threshold at which ``pd`` of the metal targets keep a pick (``best``: each
+    target's highest pick confidence, -inf where it has no pick), or None where picking alone misses
+    more than ``1 - pd`` of them."""
+    best = np.sort(np.asarray(best, dtype=np.float64))[::-1]
+    need = max(int(np.ceil(pd * len(best) - 1e-9)), 1)
+    return float(best[need - 1]) if len(best) >= need and np.isfinite(best[need - 1]) else None
+
+
+def shrapnel_rows(conf, x, y, truth):
+    """One scene's row for :func:`shrapnel_rejection`: the confidences of its fragment picks and each
+    metal target's best pick confidence (-inf: not picked)."""
+    conf = np.asarray(conf, dtype=np.float64)
+    kind, target, n = pick_kind(x, y, truth)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, target[kind == "metal"], conf[kind == "metal"])
+    return {"fragment": conf[kind == "fragment"], "best": best}
+
+
+def _rejection(rows, pd, picked_only):
+    best = np.concatenate([r["best"] for r in rows] + [np.zeros(0)])
+    frag = np.concatenate([r["fragment"] for r in rows] + [np.zeros(0)])
+    t = shrapnel_threshold(best[np.isfinite(best)] if picked_only else best, pd)
+    return t, (int(np.sum(frag < t)) if t is not None else 0), len(frag), best
+
+
+def shrapnel_rejection(rows, pd=0.95, *, picked_only=True, n_boot=1000, seed=0):
+    """Fraction of fragment picks the magnetometer classifier rejects at the confidence threshold that
+    keeps ``pd`` of the UXO and metal AT mine targets (:func:`shrapnel_threshold`): of those picked
+    (``picked_only``: the classifier's own Pd), or of all (None where picking misses too many).
+
+    Returns a dict: ``threshold``, ``rejected``, ``n_fragment`` (picks), ``rate``, ``ci``
+    (Clopper-Pearson 95%, the threshold held fixed), ``boot`` (2.5-97.5 percentiles over ``n_boot``
+    resamplings of whole scenes, the threshold re-derived in each), ``n_metal`` (targets),
+    ``n_metal_picked``."""
+    t, k, n, best = _rejection(rows, pd, picked_only)
+    nan2 = (float("nan"),) * 2
+    out = {"threshold": t, "rejected": k, "n_fragment": n, "rate": k / n if n and t is not None else float("nan"),
+           "ci": sev.clopper_pearson(k, n) if t is not None else nan2, "boot": nan2,
+           "n_metal": len(best), "n_metal_picked": int(np.isfinite(best).sum())}
+    if t is not None and rows:
+        r = np.random.default_rng(seed)
+        rates = []
+        for _ in range(n_boot):
+            tb, kb, nb, _ = _rejection([rows[i] for i in r.integers(0, len(rows), len(rows))], pd, picked_only)
+            if tb is not None and nb:
+                rates.append(kb / nb)
+        if rates:
+            out["boot"] = tuple(float(v) for v in np.percentile(rates, [2.5, 97.5]))
     return out
+
+
+def shrapnel_report(name, rows, pd=0.95):
+    """Lines of the shrapnel check: at the classifier's Pd over the picked metal targets, and at Pd over
+    all of them where picking reaches it."""
+    r = shrapnel_rejection(rows, pd)
+    out = [f"{name}: {r['n_metal_picked']}/{r['n_metal']} UXO / metal-AT targets picked "
+           f"(Pd {r['n_metal_picked'] / max(r['n_metal'], 1):.3f}), {r['n_fragment']} fragment picks"]
+    for what, q in (("of the picked", r), ("of all", shrapnel_rejection(rows, pd, picked_only=False))):
+        if q["threshold"] is None:
+            out.append(f"  Pd {pd} {what} metal targets: unreachable (picking alone misses more than {1 - pd:.0%})")
+        else:
+            out.append(f"  Pd {pd} {what} metal targets (confidence >= {q['threshold']:.3f}): {q['rejected']}/"
+                       f"{q['n_fragment']} = {q['rate']:.1%} of fragment picks rejected (Clopper-Pearson 95% "
+                       f"{q['ci'][0]:.1%}-{q['ci'][1]:.1%}, scene bootstrap {q['boot'][0]:.1%}-{q['boot'][1]:.1%})")
+    return "\n".join(out)
 
 
 def table(name, s):
@@ -90,11 +158,32 @@ def table(name, s):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lanes", type=int, default=30)
+    p.add_argument("--mag-scenes", type=int, default=100, help="magnetometer-only scenes for the shrapnel check")
+    p.add_argument("--mag-only", action="store_true", help="only the shrapnel check on magnetometer-only scenes")
+    p.add_argument("--heavy-fragments", action="store_true",
+                   help="magnetometer-only scenes with fragments of 1e-3 to 5e-2 A m^2 (a stress test)")
+    p.add_argument("--default-scene", action="store_true",
+                   help="the simulator's default 20 m x 20 m scene (Karabakh field) instead of mag_scene")
+    p.add_argument("--mag-model", help="magnetometer model file for the shrapnel check (default: the shipped)")
     p.add_argument("--roughness", type=float, default=None, help="rms m for every lane (default: 0-1 cm drawn)")
     p.add_argument("--operating-far", type=float, default=0.05)
     p.add_argument("--png", help="write the three ROC curves")
     a = p.parse_args(argv)
     t0 = time.perf_counter()
+    rows = []
+    for i in range(a.mag_scenes):
+        seed = tm.EVAL_SEED0 + i
+        survey = simmag.simulate(seed=seed) if a.default_scene else \
+            tm.simulate_mag(seed, heavy_fragments=a.heavy_fragments)
+        m = pipeline.mag_targets(survey, a.mag_model)
+        rows.append(shrapnel_rows(m["confidence"], m["x"], m["y"], survey.truth))
+    kind = " (the default scene)" if a.default_scene else " (heavy fragments)" if a.heavy_fragments else ""
+    if rows:
+        print(shrapnel_report(f"magnetometer-only scenes{kind} "
+                              f"(seeds {tm.EVAL_SEED0}..{tm.EVAL_SEED0 + a.mag_scenes - 1}, "
+                              f"{time.perf_counter() - t0:.0f} s)", rows), "\n")
+    if a.mag_only:
+        return 0
     fusion = classify.default_fusion()
     parts, mag_rows = [], []
     for i in range(a.lanes):
@@ -103,7 +192,9 @@ def main(argv=None):
         g, m = r.gpr, r.mag
         mag_only = classify.fuse(None, m, **{k: v for k, v in fusion.items() if k != "gpr_pd"})
         parts.append((lane.truth, {"gpr": g, "mag": mag_only, "fused": r.alarms}))
-        mag_rows.append((m["confidence"], pick_kind(m["x"], m["y"], lane.truth)))
+        if a.mag_model:
+            m = pipeline.mag_targets(survey, a.mag_model)
+        mag_rows.append(shrapnel_rows(m["confidence"], m["x"], m["y"], lane.truth))
     width = lane.truth["area"]["y1"] - lane.truth["area"]["y0"]
     truth, alarms = stack(parts, width)
     print(f"{a.lanes} lanes (seeds {tm.EVAL_SEED0}..{tm.EVAL_SEED0 + a.lanes - 1}, roughness "
@@ -112,9 +203,7 @@ def main(argv=None):
     for m in ("gpr", "mag", "fused"):
         scores[m] = sev.score(alarms[m], truth, fa_rates=RATES, operating_far=a.operating_far)
         print(table({"gpr": "GPR alone", "mag": "magnetometer alone", "fused": "fused"}[m], scores[m]), "\n")
-    rej, n_metal, n_frag = shrapnel_rejection(mag_rows)
-    print(f"magnetometer: {rej * 100:.0f}% of {n_frag} fragment picks rejected at Pd 0.95 on {n_metal} UXO / "
-          "metal-AT picks")
+    print(shrapnel_report("magnetometer over the lanes", mag_rows))
     if a.png:
         import matplotlib
         matplotlib.use("Agg")

@@ -40,6 +40,7 @@ CLASSES = tuple(classify.CLASSES)
 GPR_PRESCREEN = dict(threshold=1.5, train_channels=1, separation_m=0.2, separation_channels=0, window=3)
 GPR_FEATURES = dict(window=(64, 32), hog=False, ehd=True, hyperbola=True, energy=True, spectral=True)
 MAG_PICK_K = 4.0
+MAG_RELATIVE_RMS_CAP = 10.0
 
 
 class Result(NamedTuple):
@@ -542,7 +543,8 @@ def detect_mag(readings, field, height_m, *, spacing_m=0.1, k=MAG_PICK_K, radius
 
 def mag_target_features(picks, fits):
     """Feature rows of magnetometer picks: :func:`sapper.detect.mag_features` of each dipole fit plus
-    ``pick_log_amplitude`` (log10 of the analytic-signal peak, nT/m) and ``pick_width_m``.
+    ``pick_log_amplitude`` (log10 of the analytic-signal peak, nT/m) and ``pick_width_m``;
+    ``mag_relative_rms`` is capped at ``MAG_RELATIVE_RMS_CAP`` (10: a fit with no moment left).
 
     Returns
     -------
@@ -554,6 +556,10 @@ def mag_target_features(picks, fits):
     ok = np.array([f is not None for f in fits], dtype=bool)
     if ok.any():
         X[ok, :-2] = dfeat.mag_features([f for f in fits if f is not None])[0]
+        # a fit that collapsed to no moment has rms / amplitude ~1e16, a value left to rounding: 10
+        # already says "no dipole here"
+        r = names.index("mag_relative_rms")
+        X[:, r] = np.minimum(X[:, r], MAG_RELATIVE_RMS_CAP)
     X[:, -2] = np.log10(np.maximum(np.asarray(picks["amplitude"], dtype=np.float64), 1e-12))
     X[:, -1] = picks["width"]
     X[~np.isfinite(X)] = 0.0
