@@ -178,6 +178,10 @@ PYBIND11_MODULE(_core, m) {
   bind<float>(f32);
   bind<double>(f64);
   m.def("bandpass_fft_size", &gpr::bandpass_fft_size);
+  m.def("set_fft_planning", [](bool estimate) {
+    fft::set_planning(estimate ? fft::Planning::estimate : fft::Planning::measure);
+  });
+  m.def("fft_planning_is_estimate", [] { return fft::planning() == fft::Planning::estimate; });
   m.def("butterworth_sos", [](int order, double lo, double hi, double dt) {
     const auto b = gpr::butterworth_bandpass(order, lo, hi, dt);
     py::array_t<double> a({py::ssize_t(b.size()), py::ssize_t(6)});

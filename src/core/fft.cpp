@@ -3,6 +3,9 @@
 
 #include <fftw3.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <list>
 #include <mutex>
 #include <utility>
@@ -18,18 +21,28 @@ std::mutex& planner_mutex() {
 }
 
 constexpr std::size_t kMaxPlans = 64;
-constexpr unsigned kFlags = FFTW_MEASURE;
+// FFTW_MEASURE times candidate algorithms, so which one wins (and the last bits of the results)
+// can change with the machine's load from one process to the next; FFTW_ESTIMATE always picks the
+// same one. SAPPER_FFT_PLANNING=estimate in the environment selects it from the start.
+std::atomic<Planning>& planning_mode() {
+  static std::atomic<Planning> mode{[] {
+    const char* e = std::getenv("SAPPER_FFT_PLANNING");
+    return e && std::strcmp(e, "estimate") == 0 ? Planning::estimate : Planning::measure;
+  }()};
+  return mode;
+}
+unsigned flags() { return planning_mode().load() == Planning::estimate ? FFTW_ESTIMATE : FFTW_MEASURE; }
 
 template <class T>
 struct Api;
 template <>
 struct Api<float> {
   using C = fftwf_complex;
-  static void* r2c(int n, float* i, C* o) { return fftwf_plan_dft_r2c_1d(n, i, o, kFlags); }
-  static void* c2r(int n, C* i, float* o) { return fftwf_plan_dft_c2r_1d(n, i, o, kFlags); }
-  static void* c2c(int n, C* i, C* o) { return fftwf_plan_dft_1d(n, i, o, FFTW_BACKWARD, kFlags); }
+  static void* r2c(int n, float* i, C* o) { return fftwf_plan_dft_r2c_1d(n, i, o, flags()); }
+  static void* c2r(int n, C* i, float* o) { return fftwf_plan_dft_c2r_1d(n, i, o, flags()); }
+  static void* c2c(int n, C* i, C* o) { return fftwf_plan_dft_1d(n, i, o, FFTW_BACKWARD, flags()); }
   static void* many(int n, int m, int s, C* d, int sign) {
-    return fftwf_plan_many_dft(1, &n, m, d, nullptr, s, 1, d, nullptr, s, 1, sign, kFlags);
+    return fftwf_plan_many_dft(1, &n, m, d, nullptr, s, 1, d, nullptr, s, 1, sign, flags());
   }
   static void destroy(void* p) { fftwf_destroy_plan(static_cast<fftwf_plan>(p)); }
   static void exec_r2c(void* p, float* i, C* o) { fftwf_execute_dft_r2c(static_cast<fftwf_plan>(p), i, o); }
@@ -39,11 +52,11 @@ struct Api<float> {
 template <>
 struct Api<double> {
   using C = fftw_complex;
-  static void* r2c(int n, double* i, C* o) { return fftw_plan_dft_r2c_1d(n, i, o, kFlags); }
-  static void* c2r(int n, C* i, double* o) { return fftw_plan_dft_c2r_1d(n, i, o, kFlags); }
-  static void* c2c(int n, C* i, C* o) { return fftw_plan_dft_1d(n, i, o, FFTW_BACKWARD, kFlags); }
+  static void* r2c(int n, double* i, C* o) { return fftw_plan_dft_r2c_1d(n, i, o, flags()); }
+  static void* c2r(int n, C* i, double* o) { return fftw_plan_dft_c2r_1d(n, i, o, flags()); }
+  static void* c2c(int n, C* i, C* o) { return fftw_plan_dft_1d(n, i, o, FFTW_BACKWARD, flags()); }
   static void* many(int n, int m, int s, C* d, int sign) {
-    return fftw_plan_many_dft(1, &n, m, d, nullptr, s, 1, d, nullptr, s, 1, sign, kFlags);
+    return fftw_plan_many_dft(1, &n, m, d, nullptr, s, 1, d, nullptr, s, 1, sign, flags());
   }
   static void destroy(void* p) { fftw_destroy_plan(static_cast<fftw_plan>(p)); }
   static void exec_r2c(void* p, double* i, C* o) { fftw_execute_dft_r2c(static_cast<fftw_plan>(p), i, o); }
@@ -195,6 +208,23 @@ void ColumnsPlan<T>::inverse(std::complex<T>* data) const noexcept {
   using C = typename Api<T>::C;
   Api<T>::exec_c2c(inv_, reinterpret_cast<C*>(data), reinterpret_cast<C*>(data));
 }
+
+void set_planning(Planning p) {
+  decltype(cache<float>().lru) f;
+  decltype(cache<double>().lru) d;
+  decltype(columns_cache<float>().lru) cf;
+  decltype(columns_cache<double>().lru) cd;
+  {
+    std::scoped_lock lock(cache<float>().m, cache<double>().m, columns_cache<float>().m, columns_cache<double>().m);
+    if (planning_mode().exchange(p) == p) return;
+    f.swap(cache<float>().lru), d.swap(cache<double>().lru);  // plans made the other way are dropped
+    cf.swap(columns_cache<float>().lru), cd.swap(columns_cache<double>().lru);
+  }
+  std::lock_guard lock(planner_mutex());  // and what FFTW measured, which estimated plans would reuse
+  fftw_forget_wisdom(), fftwf_forget_wisdom();
+}  // the dropped plans are destroyed here, after the planner lock (their destructors take it)
+
+Planning planning() { return planning_mode().load(); }
 
 std::size_t cache_size() {
   std::size_t s = 0;

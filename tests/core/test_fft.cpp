@@ -41,6 +41,26 @@ TEST(Fft, CacheSharesAndBoundsPlans) {
   EXPECT_THROW(fft::RealPlan<float>::get(0), ValueError);
 }
 
+TEST(Fft, EstimatePlanningDropsCachedPlansAndStillTransforms) {
+  ASSERT_EQ(fft::planning(), fft::Planning::measure);
+  auto measured = fft::RealPlan<double>::get(96);
+  fft::set_planning(fft::Planning::estimate);
+  EXPECT_EQ(fft::planning(), fft::Planning::estimate);
+  EXPECT_EQ(fft::cache_size(), 0u);
+  auto estimated = fft::RealPlan<double>::get(96);
+  EXPECT_NE(estimated.get(), measured.get());  // a new plan, made the other way
+  // both are transforms: the same spectrum of a cosine to rounding
+  fft::Buffer<double> x(96), y(96);
+  fft::Buffer<std::complex<double>> X(49), Y(49);
+  for (Index i = 0; i < 96; ++i) x[i] = y[i] = std::cos(2 * M_PI * 5.0 * double(i) / 96.0);
+  measured->forward(x.data(), X.data());
+  estimated->forward(y.data(), Y.data());
+  for (Index k = 0; k < 49; ++k) EXPECT_NEAR(std::abs(Y[k] - (k == 5 ? 48.0 : 0.0)), 0, 1e-12) << k;
+  for (Index k = 0; k < 49; ++k) EXPECT_NEAR(std::abs(X[k] - Y[k]), 0, 1e-12) << k;
+  fft::set_planning(fft::Planning::measure);
+  EXPECT_EQ(fft::cache_size(), 0u);
+}
+
 TEST(Parallel, CoversRangeOnce) {
   std::vector<int> hits(1000, 0);
   parallel_for(1000, 4, [&](Index b, Index e) { for (Index i = b; i < e; ++i) ++hits[i]; }, 10);

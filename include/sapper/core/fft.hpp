@@ -77,6 +77,14 @@ class ColumnsPlan {
   void* inv_ = nullptr;
 };
 
+/// How new plans choose FFTW's algorithm: `measure` (the default) times candidates and takes the
+/// fastest, which may differ from one process to the next and with it the results' last bits;
+/// `estimate` always takes the same one (bit-reproducible runs, e.g. training models). Setting it
+/// empties the plan cache. The environment variable SAPPER_FFT_PLANNING=estimate sets it at start.
+enum class Planning { measure, estimate };
+void set_planning(Planning p);
+Planning planning();
+
 /// Number of plans held by the cache (bounded; least recently used evicted).
 std::size_t cache_size();
 
