@@ -101,9 +101,18 @@ struct GroundStreamOptions {
   Index template_traces = 128;  ///< running template = per-sample median of this many previous traces
   bool fit_shift = true;
   bool remove_ringing = true;
-  Index ringing_rank = 0, ringing_max_rank = 3;  ///< as GroundRemovalOptions (0: the gap rule)
+  /// Components of C, fixed (default 3: the coupling/ringing and two bounce-misfit directions), or
+  /// 0: the gap rule of GroundRemovalOptions, re-chosen at every re-estimation. Not the default:
+  /// over a moving window on rough ground the gap flips between k = 1 and 3; a rank-1 U mixes the
+  /// coupling with the bounce misfit, so a trace whose bounce departs from the window's (a ground
+  /// excursion) gets the wrong ringing coefficient and comes out with a full-depth stripe, and
+  /// each flip is a step along the track. docs/clutter.md, "Streaming ground suppression".
+  Index ringing_rank = 3, ringing_max_rank = 3;
   Index ringing_window = 256;  ///< traces of x - bounce the ringing subspace is estimated from
-  Index ringing_update = 16;   ///< traces between its re-estimations
+  /// Traces between its re-estimations. Default every trace: a subspace 16 traces old misses the
+  /// misfit directions of the latest ground excursions, which then leak into the ringing
+  /// coefficient as full-depth stripes; cost O(n ringing_window l (2 power_iters + 2)) per estimate.
+  Index ringing_update = 1;
   int power_iters = 2;         ///< of the subspace's randomised range finder
   int iterations = 2;          ///< per-trace alternations pick -> bounce fit -> ringing; 1..20
 };

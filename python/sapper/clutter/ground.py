@@ -259,7 +259,7 @@ class GroundSuppressStream:
     ``template_traces`` flattened gates of ``x - C``; ``U`` holds the leading
     left singular vectors of the last ``ringing_window`` traces of ``x - B``,
     re-estimated every ``ringing_update`` traces (every trace during the
-    warm-up), ``ringing_rank`` of them or as many as the largest
+    warm-up), ``ringing_rank`` of them (default 3) or as many as the largest
     singular-value gap says (up to ``ringing_max_rank``). The reference time
     and the gate come from the first trace. Formulas: ``docs/clutter.md``,
     "Streaming ground suppression". One per stream (not thread-safe);
@@ -288,14 +288,20 @@ class GroundSuppressStream:
         Fit the residual shift ``b`` as well as the amplitude ``a``.
     remove_ringing : bool, default True
         Remove the coupling/ringing subspace ``C``.
-    ringing_rank : int, optional
-        Components of ``C`` (1..14); default (None) the singular-value gap.
+    ringing_rank : int or None, default 3
+        Components of ``C`` (1..14); None: the singular-value gap, re-chosen
+        at every re-estimation. Not the default: on rough ground it flips
+        between 1 and 3 along the lane, and a rank-1 ``C`` mixes the coupling
+        with the bounce misfit, so a ground excursion comes out as a
+        full-depth stripe (a false alarm).
     ringing_max_rank : int, default 3
         Cap of the automatic rank (1..13).
     ringing_window : int, default 256
         Traces of ``x - B`` the subspace is estimated from.
-    ringing_update : int, default 16
-        Traces between re-estimations.
+    ringing_update : int, default 1
+        Traces between re-estimations. Every trace by default: a subspace a
+        few traces old misses the bounce misfit of the latest ground
+        excursions, which then leaks into ``C`` as full-depth stripes.
     power_iters : int, default 2
         Power passes of the subspace's randomised range finder (0..20).
     iterations : int, default 2
@@ -309,8 +315,8 @@ class GroundSuppressStream:
     """
 
     def __init__(self, n_samples, dt_ns, *, search_ns=None, outlier_window=15, outlier_mads=4.0, refine_iterations=2,
-                 gate_ns=None, template_traces=128, fit_shift=True, remove_ringing=True, ringing_rank=None,
-                 ringing_max_rank=3, ringing_window=256, ringing_update=16, power_iters=2, iterations=2,
+                 gate_ns=None, template_traces=128, fit_shift=True, remove_ringing=True, ringing_rank=3,
+                 ringing_max_rank=3, ringing_window=256, ringing_update=1, power_iters=2, iterations=2,
                  dtype=np.float32):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
