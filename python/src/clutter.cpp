@@ -70,6 +70,30 @@ void bind_type(py::module_& m) {
       })
       .def("reset", &EigenimageStream<T>::reset)
       .def_property_readonly("rank", &EigenimageStream<T>::rank);
+  py::class_<GroundSuppressStream<T>>(m, "GroundSuppressStream")
+      .def(py::init([](Index n, double dt, double s0, double s1, Index ow, double omads, int riters, double before,
+                       double after, Index tt, bool fit_shift, bool ringing, Index rank, Index max_rank, Index window,
+                       Index update, int q, int iters) {
+        GroundStreamOptions o;
+        o.search_start_ns = s0, o.search_end_ns = s1, o.outlier_window = ow, o.outlier_mads = omads;
+        o.refine_iterations = riters, o.gate_before_ns = before, o.gate_after_ns = after, o.template_traces = tt;
+        o.fit_shift = fit_shift, o.remove_ringing = ringing, o.ringing_rank = rank, o.ringing_max_rank = max_rank;
+        o.ringing_window = window, o.ringing_update = update, o.power_iters = q, o.iterations = iters;
+        return new GroundSuppressStream<T>(TraceFormat{n, dt, 0}, o);
+      }))
+      .def("process", [](GroundSuppressStream<T>& s, Arr<T> in, Arr<T> out,
+                         py::array_t<double, py::array::c_style> picks) {
+        auto x = as_matrix(in), y = as_matrix(out);
+        std::span<double> p(picks.mutable_data(), std::size_t(picks.size()));
+        py::gil_scoped_release nogil;
+        s.process(x, y, p);
+      })
+      .def("reset", &GroundSuppressStream<T>::reset)
+      .def_property_readonly("ringing_rank", &GroundSuppressStream<T>::ringing_rank)
+      .def_property_readonly("traces_seen", &GroundSuppressStream<T>::traces_seen)
+      .def_property_readonly("reference_ns", &GroundSuppressStream<T>::reference_ns)
+      .def_property_readonly("gate_before_ns", &GroundSuppressStream<T>::gate_before_ns)
+      .def_property_readonly("gate_after_ns", &GroundSuppressStream<T>::gate_after_ns);
   py::class_<WhitenStream<T>>(m, "WhitenStream")
       .def(py::init<Index, Index, double>())
       .def("process", [](WhitenStream<T>& s, Arr<T> in, Arr<T> out) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "ground_detail.hpp"
 #include "sapper/clutter/subspace.hpp"
 #include "sapper/core/parallel.hpp"
 #include "sapper/gpr/ops.hpp"
@@ -12,14 +13,8 @@ namespace sapper::clutter {
 
 namespace {
 
-double median_of(std::vector<double>& v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  const double hi = *mid;
-  if (v.size() % 2) return hi;
-  return 0.5 * (hi + *std::max_element(v.begin(), mid));
-}
+using detail::median_of;
+using detail::vertex;
 
 /// Centred running median of x over `window` entries (truncated at the ends).
 std::vector<double> running_median(const std::vector<double>& x, Index window) {
@@ -56,22 +51,8 @@ void row_median(const Matrix<T>& y, Index i0, Index i1, Index j0, Index j1, std:
   }
 }
 
-/// One period of the bounce, ns: twice the width of the main lobe of g around sample c (between
-/// the zero crossings either side), at least 4 samples.
 double period_ns(const std::vector<double>& g, Index c, double dt) {
-  const Index n = Index(g.size());
-  if (c < 0 || c >= n || g[std::size_t(c)] == 0) return 4 * dt;
-  const bool pos = g[std::size_t(c)] > 0;
-  Index a = c, b = c;
-  while (a > 0 && (g[std::size_t(a - 1)] > 0) == pos && g[std::size_t(a - 1)] != 0) --a;
-  while (b + 1 < n && (g[std::size_t(b + 1)] > 0) == pos && g[std::size_t(b + 1)] != 0) ++b;
-  return std::max(2.0 * double(b - a + 1) * dt, 4 * dt);
-}
-
-/// Parabolic vertex offset (samples, in [-0.5, 0.5]) of three values with the middle one largest.
-double vertex(double ym, double y0, double yp) {
-  const double den = ym - 2 * y0 + yp;
-  return den < 0 ? std::clamp(0.5 * (ym - yp) / den, -0.5, 0.5) : 0.0;
+  return detail::period_ns(g, Index(g.size()), c, dt);
 }
 
 void check(const TraceFormat& f, Index rows, std::span<const double> ground, Index m) {

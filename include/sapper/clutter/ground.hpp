@@ -90,6 +90,92 @@ template <class T>
 GroundFit suppress_ground(ConstView<T> in, View<T> out, const TraceFormat& f, const GroundTrackOptions& track = {},
                           const GroundRemovalOptions& o = {}, int threads = 0);
 
+struct GroundStreamOptions {
+  /// Bounce search, outlier test and cross-correlation refinement, as GroundTrackOptions; the
+  /// outlier test compares each pick with the median of the previous outlier_window final picks.
+  double search_start_ns = 0, search_end_ns = 0;
+  Index outlier_window = 15;
+  double outlier_mads = 4;
+  int refine_iterations = 2;
+  double gate_before_ns = 0, gate_after_ns = 0;  ///< 0: 2.5 periods of the first trace's bounce each side
+  Index template_traces = 128;  ///< running template = per-sample median of this many previous traces
+  bool fit_shift = true;
+  bool remove_ringing = true;
+  /// Components of C, fixed (default 3: the coupling/ringing and two bounce-misfit directions), or
+  /// 0: the gap rule of GroundRemovalOptions, re-chosen at every re-estimation. Not the default:
+  /// over a moving window on rough ground the gap flips between k = 1 and 3; a rank-1 U mixes the
+  /// coupling with the bounce misfit, so a trace whose bounce departs from the window's (a ground
+  /// excursion) gets the wrong ringing coefficient and comes out with a full-depth stripe, and
+  /// each flip is a step along the track. docs/clutter.md, "Streaming ground suppression".
+  Index ringing_rank = 3, ringing_max_rank = 3;
+  Index ringing_window = 256;  ///< traces of x - bounce the ringing subspace is estimated from
+  /// Traces between its re-estimations. Default every trace: a subspace 16 traces old misses the
+  /// misfit directions of the latest ground excursions, which then leak into the ringing
+  /// coefficient as full-depth stripes; cost O(n ringing_window l (2 power_iters + 2)) per estimate.
+  Index ringing_update = 1;
+  int power_iters = 2;         ///< of the subspace's randomised range finder
+  int iterations = 2;          ///< per-trace alternations pick -> bounce fit -> ringing; 1..20
+};
+
+/// Streaming (causal) suppress_ground, latency 0 traces: trace j is cleaned from itself and the
+/// traces before it. Running ground template = per-sample median of the last template_traces
+/// flattened gates; ringing C = U U^T (x_j - B_j), U the leading left singular vectors of the last
+/// ringing_window traces of x - B, re-estimated before trace j when j % ringing_update == 0; during
+/// the warm-up (j < ringing_update) from traces [0, j], trace j included, at every alternation (so
+/// the first traces come out near zero: trace 0 spans its own subspace). Bit-identical for any split of
+/// the traces into blocks. The constructor allocates everything; process() allocates nothing.
+/// Not thread-safe (one per stream). Formulas: docs/clutter.md, "Streaming ground suppression".
+template <class T>
+class GroundSuppressStream {
+ public:
+  GroundSuppressStream(const TraceFormat& f, const GroundStreamOptions& o = {});
+  /// in, out: n_samples x any number of traces (in == out allowed); ground_ns: empty, or one slot
+  /// per trace for the final pick (ns after sample 0). Throws ValueError for a wrong shape or
+  /// non-finite input, before any state changes.
+  void process(ConstView<T> in, View<T> out, std::span<double> ground_ns = {});
+  void reset();
+  Index n_samples() const { return n_; }
+  Index ringing_rank() const { return k_; }     ///< components of C at present
+  Index traces_seen() const { return seen_; }
+  double reference_ns() const { return ref_ns_; }  ///< flattening reference (the first trace's pick; NaN before)
+  double gate_before_ns() const { return before_ns_; }
+  double gate_after_ns() const { return after_ns_; }
+
+ private:
+  void trace(const T* x, T* y, double* pick);
+  void init_geometry();
+  double peak_pick(const double* z) const;
+  double refine(const double* z, double p);
+  double outlier(double p);
+  void fit(const double* z, double p);
+  void template_derivative(const double* g);
+  void project(const Eigen::VectorXd& r, Eigen::VectorXd& c) const;
+  void estimate(Index n_cols);
+
+  TraceFormat f_;
+  GroundStreamOptions o_;
+  Index n_, s0_, s1_, l_;  // samples, search window [s0, s1), singular values computed
+  // geometry, fixed by the first trace
+  double ref_ns_, before_ns_, after_ns_;
+  Index i0_ = 0, L_ = 0, lag_ = 1;
+  std::vector<double> w_, g_, dg_, yb_, cc_;
+  // running template: ring of the last template_traces flattened gates, and each row sorted
+  Eigen::MatrixXd tring_, tsort_;
+  Index tcount_ = 0;
+  // picks ring for the outlier test
+  std::vector<double> pring_, dring_, scratch_;
+  Index pcount_ = 0;
+  double dev_ = 0;  // deviation of the last pick from the previous picks' median
+  // ringing subspace
+  Eigen::MatrixXd hist_, omega_, q_, u_, bq_;
+  std::vector<double> s_;
+  Index k_ = 0;
+  // per-trace buffers
+  Eigen::VectorXd x_, z_, b_, c_, r_;
+  double prev_pick_ = 0;
+  Index seen_ = 0;
+};
+
 #define SAPPER_CLUTTER_GROUND_EXTERN(T)                                                                         \
   extern template std::vector<double> track_ground<T>(ConstView<T>, const TraceFormat&, const GroundTrackOptions&, \
                                                       int);                                                      \
@@ -97,7 +183,8 @@ GroundFit suppress_ground(ConstView<T> in, View<T> out, const TraceFormat& f, co
   extern template GroundFit remove_ground<T>(ConstView<T>, View<T>, const TraceFormat&, std::span<const double>,  \
                                              const GroundRemovalOptions&, int);                  \
   extern template GroundFit suppress_ground<T>(ConstView<T>, View<T>, const TraceFormat&, const GroundTrackOptions&, \
-                                               const GroundRemovalOptions&, int);
+                                               const GroundRemovalOptions&, int); \
+  extern template class GroundSuppressStream<T>;
 SAPPER_CLUTTER_GROUND_EXTERN(float)
 SAPPER_CLUTTER_GROUND_EXTERN(double)
 #undef SAPPER_CLUTTER_GROUND_EXTERN

@@ -17,7 +17,8 @@ import numpy as np
 from .. import _core
 from ..gpr import _dt, _finish, _prepare
 
-__all__ = ["track_ground", "flatten", "remove_ground", "suppress_ground"]
+__all__ = ["track_ground", "flatten", "remove_ground", "suppress_ground", "GroundSuppressStream",
+           "suppress_ground_causal"]
 
 
 def _lib(x):
@@ -236,3 +237,175 @@ def suppress_ground(data, dt_ns, *, search_ns=None, outlier_window=15, outlier_m
                                   int(ringing_max_rank),
                                   int(iterations), int(threads))
     return _finish(y, one), fit
+
+
+def _count(name, v, lo):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise ValueError(f"{name} = {v!r} must be an integer >= {lo}")
+    return int(v)
+
+
+class GroundSuppressStream:
+    """Streaming (causal) :func:`suppress_ground`, block by block, latency 0 traces.
+
+    Trace ``j`` is cleaned from itself and the traces before it, so the
+    output of any split of the traces into blocks is the same, bit for bit.
+    Per trace, ``iterations`` times: ``z = x - C``; pick the bounce on ``z``
+    (peak of ``|z|`` in ``search_ns``, then ``refine_iterations``
+    cross-correlations with the template, then the outlier test against the
+    previous ``outlier_window`` picks); fit ``B = w (a g + b g')`` to ``z``
+    flattened to the pick and shift it back; ``C = U U^T (x - B)``. Output
+    ``x - B - C``. The template ``g`` is the per-sample median of the last
+    ``template_traces`` flattened gates of ``x - C``; ``U`` holds the leading
+    left singular vectors of the last ``ringing_window`` traces of ``x - B``,
+    re-estimated every ``ringing_update`` traces (every trace during the
+    warm-up), ``ringing_rank`` of them (default 3) or as many as the largest
+    singular-value gap says (up to ``ringing_max_rank``). The reference time
+    and the gate come from the first trace. Formulas: ``docs/clutter.md``,
+    "Streaming ground suppression". One per stream (not thread-safe);
+    ``process`` allocates nothing in C++.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples per trace (>= 3).
+    dt_ns : float
+        Sample interval, ns.
+    search_ns : (float, float), optional
+        Window searched for the bounce, ns after sample 0 (default: the whole trace).
+    outlier_window : int, default 15
+        Previous picks of the outlier test (0 or 1: no test).
+    outlier_mads : float, default 4.0
+        Its threshold in robust deviations (1.4826 MAD, floored at a quarter sample).
+    refine_iterations : int, default 2
+        Cross-correlation refinements of each pick (0..20).
+    gate_ns : (float, float), optional
+        ``(before, after)`` the bounce, ns; default 2.5 periods of the first
+        trace's bounce each side.
+    template_traces : int, default 128
+        Traces of the running median template.
+    fit_shift : bool, default True
+        Fit the residual shift ``b`` as well as the amplitude ``a``.
+    remove_ringing : bool, default True
+        Remove the coupling/ringing subspace ``C``.
+    ringing_rank : int or None, default 3
+        Components of ``C`` (1..14); None: the singular-value gap, re-chosen
+        at every re-estimation. Not the default: on rough ground it flips
+        between 1 and 3 along the lane, and a rank-1 ``C`` mixes the coupling
+        with the bounce misfit, so a ground excursion comes out as a
+        full-depth stripe (a false alarm).
+    ringing_max_rank : int, default 3
+        Cap of the automatic rank (1..13).
+    ringing_window : int, default 256
+        Traces of ``x - B`` the subspace is estimated from.
+    ringing_update : int, default 1
+        Traces between re-estimations. Every trace by default: a subspace a
+        few traces old misses the bounce misfit of the latest ground
+        excursions, which then leaks into ``C`` as full-depth stripes.
+    power_iters : int, default 2
+        Power passes of the subspace's randomised range finder (0..20).
+    iterations : int, default 2
+        Per-trace alternations (1..20).
+    dtype : {numpy.float32, numpy.float64}, default numpy.float32
+
+    Raises
+    ------
+    ValueError
+        Bad parameters (named).
+    """
+
+    def __init__(self, n_samples, dt_ns, *, search_ns=None, outlier_window=15, outlier_mads=4.0, refine_iterations=2,
+                 gate_ns=None, template_traces=128, fit_shift=True, remove_ringing=True, ringing_rank=3,
+                 ringing_max_rank=3, ringing_window=256, ringing_update=1, power_iters=2, iterations=2,
+                 dtype=np.float32):
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype = {dtype!r} must be float32 or float64")
+        self.n_samples = _count("n_samples", n_samples, 3)
+        self.dt_ns = _dt(dt_ns)
+        s0, s1 = (0.0, 0.0) if search_ns is None else (float(search_ns[0]), float(search_ns[1]))
+        before, after = (0.0, 0.0) if gate_ns is None else (float(gate_ns[0]), float(gate_ns[1]))
+        lib = _core.clutter.f32 if self.dtype == np.float32 else _core.clutter.f64
+        self._s = lib.GroundSuppressStream(
+            self.n_samples, self.dt_ns, s0, s1, _count("outlier_window", outlier_window, 0), float(outlier_mads),
+            _count("refine_iterations", refine_iterations, 0), before, after,
+            _count("template_traces", template_traces, 1), bool(fit_shift), bool(remove_ringing), _rank(ringing_rank),
+            _count("ringing_max_rank", ringing_max_rank, 1), _count("ringing_window", ringing_window, 1),
+            _count("ringing_update", ringing_update, 1), _count("power_iters", power_iters, 0),
+            _count("iterations", iterations, 1))
+
+    def process(self, block, out=None, *, return_picks=False, check_finite=True):
+        """Clean the next traces.
+
+        Parameters
+        ----------
+        block : array_like, shape (n_samples, n_traces)
+            Of this stream's dtype.
+        out : numpy.ndarray, optional
+            Fortran-ordered array of the same dtype and shape (may be ``block``).
+        return_picks : bool, default False
+            Also return the final bounce pick of every trace (ns after sample 0).
+        check_finite : bool, default True
+            Reject NaN/Inf here (the C++ side rejects them too, naming no sample).
+
+        Returns
+        -------
+        numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+            The cleaned block, and the picks when ``return_picks``.
+        """
+        if np.ndim(block) != 2 or np.shape(block)[0] != self.n_samples:
+            raise ValueError(f"block has shape {np.shape(block)}; expected ({self.n_samples}, n_traces)")
+        if np.asarray(block).dtype != self.dtype:
+            raise ValueError(f"block has dtype {np.asarray(block).dtype}; this stream takes {self.dtype}")
+        _, x, y, _ = _prepare(block, out, check_finite)
+        picks = np.empty(x.shape[1] if return_picks else 0)
+        self._s.process(x, y, picks)
+        return (y, picks) if return_picks else y
+
+    def reset(self):
+        """Forget every trace seen (back to the state after construction)."""
+        self._s.reset()
+
+    @property
+    def ringing_rank(self):
+        """Components of the ringing subspace at present."""
+        return self._s.ringing_rank
+
+    @property
+    def traces_seen(self):
+        return self._s.traces_seen
+
+    @property
+    def reference_ns(self):
+        """Flattening reference: the first trace's pick (NaN before any trace)."""
+        return self._s.reference_ns
+
+    @property
+    def gate_ns(self):
+        """``(before, after)`` of the gate in use, ns (0 before any trace when automatic)."""
+        return self._s.gate_before_ns, self._s.gate_after_ns
+
+
+def suppress_ground_causal(data, dt_ns, *, return_picks=False, check_finite=True, **options):
+    """One :class:`GroundSuppressStream` run over the whole B-scan (its batch form).
+
+    Parameters
+    ----------
+    data : array_like, shape (n_samples, n_traces)
+        float32 or float64 (other dtypes become float64).
+    dt_ns : float
+    return_picks : bool, default False
+    check_finite : bool, default True
+    **options
+        As :class:`GroundSuppressStream`.
+
+    Returns
+    -------
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        As :meth:`GroundSuppressStream.process`.
+    """
+    lib, x, _, one = _prepare(data, None, check_finite)
+    if one:
+        raise ValueError("suppress_ground_causal needs a B-scan (n_samples, n_traces)")
+    s = GroundSuppressStream(x.shape[0], dt_ns, dtype=x.dtype, **options)
+    return s.process(x, return_picks=return_picks, check_finite=False)

@@ -1,0 +1,41 @@
+// Small helpers shared by the batch (ground.cpp) and streaming (ground_stream.cpp) ground methods.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "sapper/core/types.hpp"
+
+namespace sapper::clutter::detail {
+
+/// Median of v (reorders v); NaN when empty.
+inline double median_of(std::vector<double>& v) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  const double hi = *mid;
+  if (v.size() % 2) return hi;
+  return 0.5 * (hi + *std::max_element(v.begin(), mid));
+}
+
+/// One period of the bounce, ns: twice the width of the main lobe of g around sample c (between
+/// the zero crossings either side), at least 4 samples.
+template <class V>
+double period_ns(const V& g, Index n, Index c, double dt) {
+  if (c < 0 || c >= n || g[std::size_t(c)] == 0) return 4 * dt;
+  const bool pos = g[std::size_t(c)] > 0;
+  Index a = c, b = c;
+  while (a > 0 && (g[std::size_t(a - 1)] > 0) == pos && g[std::size_t(a - 1)] != 0) --a;
+  while (b + 1 < n && (g[std::size_t(b + 1)] > 0) == pos && g[std::size_t(b + 1)] != 0) ++b;
+  return std::max(2.0 * double(b - a + 1) * dt, 4 * dt);
+}
+
+/// Parabolic vertex offset (samples, in [-0.5, 0.5]) of three values with the middle one largest.
+inline double vertex(double ym, double y0, double yp) {
+  const double den = ym - 2 * y0 + yp;
+  return den < 0 ? std::clamp(0.5 * (ym - yp) / den, -0.5, 0.5) : 0.0;
+}
+
+}  // namespace sapper::clutter::detail
