@@ -90,8 +90,9 @@ def clutter_rate(own, other, halo=0.3):
     return k / max(n, 1)
 
 
-def forest(X, y, names, *, n_trees, max_depth, seed):
-    m = classify.RandomForest(n_trees, max_depth=max_depth, min_samples_leaf=3, class_weight="balanced", seed=seed)
+def forest(X, y, names, *, n_trees, max_depth, seed, min_samples_leaf=3):
+    m = classify.RandomForest(n_trees, max_depth=max_depth, min_samples_leaf=min_samples_leaf, class_weight="balanced",
+                              seed=seed)
     return m.fit(X, np.asarray(y, dtype=object), feature_names=names)
 
 
@@ -118,7 +119,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lanes", type=int, default=160)
     p.add_argument("--trees", type=int, default=40)
-    p.add_argument("--depth", type=int, default=10)
+    p.add_argument("--depth", type=int, default=10, help="magnetometer forest depth")
+    p.add_argument("--gpr-depth", type=int, default=10)
+    p.add_argument("--gpr-leaf", type=int, default=3, help="GPR forest: minimum samples per leaf")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "python", "sapper", "classify",
                                                   "models"))
     a = p.parse_args(argv)
@@ -137,10 +140,11 @@ def main(argv=None):
     print(f"{a.lanes} lanes in {time.perf_counter() - t0:.0f} s: {len(gl)} GPR alarms "
           f"{dict(zip(*np.unique(gl, return_counts=True)))}, {len(ml)} magnetometer picks "
           f"{dict(zip(*np.unique(ml, return_counts=True)))}")
-    gm = forest(G, gl, gnames, n_trees=a.trees, max_depth=a.depth, seed=1)
+    gkw = dict(n_trees=a.trees, max_depth=a.gpr_depth, min_samples_leaf=a.gpr_leaf)
+    gm = forest(G, gl, gnames, seed=1, **gkw)
     mm = forest(M, ml, mnames, n_trees=a.trees, max_depth=a.depth, seed=2)
     kw = dict(n_trees=a.trees, max_depth=a.depth)
-    gc = calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **kw), gl)
+    gc = calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **gkw), gl)
     mc = calibrator(out_of_fold(M, ml, mlane, mnames, seed=2, **kw), ml)
     os.makedirs(a.out, exist_ok=True)
     gm.save(os.path.join(a.out, "gpr_default.json"))
