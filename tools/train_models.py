@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+import sapper
 from sapper import classify, pipeline
 from sapper.sim import gpr as simgpr
 from sapper.sim import mag as simmag
@@ -127,8 +128,9 @@ def clutter_rate(own, other, halo=0.3):
     return k / max(n, 1)
 
 
-def forest(X, y, names, *, n_trees, max_depth, seed):
-    m = classify.RandomForest(n_trees, max_depth=max_depth, min_samples_leaf=3, class_weight="balanced", seed=seed)
+def forest(X, y, names, *, n_trees, max_depth, seed, min_samples_leaf=3):
+    m = classify.RandomForest(n_trees, max_depth=max_depth, min_samples_leaf=min_samples_leaf, class_weight="balanced",
+                              seed=seed)
     return m.fit(X, np.asarray(y, dtype=object), feature_names=names)
 
 
@@ -158,10 +160,13 @@ def main(argv=None):
     p.add_argument("--mag-only", action="store_true",
                    help="train and write only mag_default.json and mag_calibration.json")
     p.add_argument("--trees", type=int, default=40)
-    p.add_argument("--depth", type=int, default=10)
+    p.add_argument("--depth", type=int, default=10, help="magnetometer forest depth")
+    p.add_argument("--gpr-depth", type=int, default=10)
+    p.add_argument("--gpr-leaf", type=int, default=3, help="GPR forest: minimum samples per leaf")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "python", "sapper", "classify",
                                                   "models"))
     a = p.parse_args(argv)
+    sapper.set_fft_planning("estimate")  # FFTW_MEASURE's timing-dependent plans change features' last bits
     t0 = time.perf_counter()
     G, gl, M, ml, truths, ghit, mhit, gpos, mpos, glane, mlane = [], [], [], [], [], [], [], [], [], [], []
     for i in range(a.lanes):
@@ -194,8 +199,9 @@ def main(argv=None):
         return 0
     G, glane, gl = np.vstack(G), np.concatenate(glane), np.asarray(gl, dtype=object)
     print(f"{len(gl)} GPR alarms {dict(zip(*np.unique(gl, return_counts=True)))}")
-    forest(G, gl, gnames, seed=1, **kw).save(os.path.join(a.out, "gpr_default.json"))
-    calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **kw), gl).save(os.path.join(a.out, "gpr_calibration.json"))
+    gkw = dict(n_trees=a.trees, max_depth=a.gpr_depth, min_samples_leaf=a.gpr_leaf)
+    forest(G, gl, gnames, seed=1, **gkw).save(os.path.join(a.out, "gpr_default.json"))
+    calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **gkw), gl).save(os.path.join(a.out, "gpr_calibration.json"))
     k = pipeline.CLASSES.index("clutter")
     gpr_pd, mag_pd = detection_rate(truths, ghit), detection_rate(truths, mhit)
     gpr_pd[k] = clutter_rate(mpos, [xy for _, xy in gpos])
