@@ -150,17 +150,29 @@ void bind_mag_lines(py::module_& root) {
     }
     return py::make_tuple(to_dict(out.readings), mask(out.spike));
   });
-  m.def("estimate_lag", [](const py::dict& d, double max_lag, double step, double sep, Index hw, double nsep, int th) {
+  m.def("estimate_lag", [](const py::dict& d, double max_lag, double step, double sep, Index hw, double nsep,
+                           const std::string& method, double min_anomaly, double radius, Index max_anomalies,
+                           double height, std::array<double, 3> field, int th) {
     const auto r = from_dict(d);
+    require(method == "profiles" || method == "dipoles", "lag method = '", method, "' must be 'profiles' or 'dipoles'");
+    mag::LagOptions opt{max_lag, step, sep, hw, nsep};
+    opt.method = method == "dipoles" ? mag::LagMethod::dipoles : mag::LagMethod::profiles;
+    opt.min_anomaly_nt = min_anomaly, opt.radius_m = radius, opt.max_anomalies = max_anomalies;
+    opt.sensor_height_m = height, opt.field = {field[0], field[1], field[2]};
     mag::LagEstimate e;
     {
       py::gil_scoped_release nogil;
-      e = mag::estimate_lag(r, {max_lag, step, sep, hw, nsep}, th);
+      e = mag::estimate_lag(r, opt, th);
     }
     py::dict o;
     o["lag_s"] = e.lag_s, o["pairs"] = e.pairs, o["points"] = e.points, o["neighbours"] = e.neighbours;
     o["lags_s"] = arr(e.lags_s);
     o["misfit"] = arr(e.misfit);
+    o["method"] = method;
+    if (opt.method == mag::LagMethod::dipoles) {
+      o["anomalies"] = e.anomalies, o["radius_m"] = e.radius_m;
+      o["anomaly_x_m"] = arr(e.anomaly_x_m), o["anomaly_y_m"] = arr(e.anomaly_y_m);
+    }
     return o;
   });
   m.def("correct_lag", [](const py::dict& d, double lag, Index hw) {

@@ -12,6 +12,7 @@
 
 #include "sapper/core/error.hpp"
 #include "sapper/core/parallel.hpp"
+#include "sapper/mag/source.hpp"
 
 namespace sapper::mag {
 
@@ -22,6 +23,8 @@ constexpr double kMadToSigma = 1.4826;  // sigma of a Gaussian = 1.4826 MAD
 constexpr double kHuberC = 1.345;       // 95% efficiency at the Gaussian
 constexpr double kTukeyC = 4.685;       // likewise for the biweight
 constexpr double kDeg = 180.0 / std::numbers::pi;
+constexpr double kLagMinDirectionFraction = 1.0 / 3;  // dipole lag: weaker direction's peak / min_anomaly_nt
+constexpr double kLagMaxRelativeResidual = 0.05;  // dipole lag: residual / data sum of squares at the best lag
 
 /// Median of buf[0, n) (reordered); NaN when n == 0. Even n: the mean of the two middle values.
 double median_inplace(double* buf, std::size_t n) {
@@ -457,7 +460,9 @@ Despiked despike_hampel(const Readings& r, const HampelOptions& o, int threads) 
   return d;
 }
 
-LagEstimate estimate_lag(const Readings& r, const LagOptions& o, int threads) {
+namespace {
+
+void check_lag_options(const LagOptions& o, int threads) {
   check_threads(threads);
   require(std::isfinite(o.max_lag_s) && o.max_lag_s > 0 && o.max_lag_s <= 100, "max_lag_s = ", o.max_lag_s,
           " must be in (0, 100] s");
@@ -467,6 +472,38 @@ LagEstimate estimate_lag(const Readings& r, const LagOptions& o, int threads) {
           " must be positive");
   require(std::isfinite(o.neighbour_separation_m) && o.neighbour_separation_m >= 0, "neighbour_separation_m = ",
           o.neighbour_separation_m, " must be >= 0 (0 = no neighbouring pairs)");
+  require(o.method == LagMethod::profiles || o.method == LagMethod::dipoles, "lag method = ", int(o.method),
+          " is not a LagMethod");
+  require(std::isfinite(o.min_anomaly_nt) && o.min_anomaly_nt > 0, "min_anomaly_nt = ", o.min_anomaly_nt,
+          " must be positive, nT");
+  require(std::isfinite(o.radius_m) && o.radius_m >= 0, "lag radius_m = ", o.radius_m, " must be >= 0 m (0: automatic)");
+  require(o.max_anomalies >= 1, "max_anomalies = ", o.max_anomalies, " must be >= 1");
+  require(std::isfinite(o.sensor_height_m) && o.sensor_height_m > 0, "sensor_height_m = ", o.sensor_height_m,
+          " must be positive, m");
+  (void)field_direction(o.field);  // throws on a bad field
+}
+
+/// Vertex of the parabola through the grid minimum and its neighbours (the minimum itself at an
+/// end or without a curvature). best: index of the minimum of finite misfit values, or -1.
+double refine_minimum(const std::vector<double>& lags, const std::vector<double>& misfit, Index& best, double step) {
+  const Index nk = Index(misfit.size());
+  best = -1;
+  for (Index k = 0; k < nk; ++k)
+    if (std::isfinite(misfit[k]) && (best < 0 || misfit[k] < misfit[best])) best = k;
+  if (best < 0) return kNaN;
+  double lag = lags[best];
+  if (best > 0 && best < nk - 1 && std::isfinite(misfit[best - 1]) && std::isfinite(misfit[best + 1])) {
+    const double a = misfit[best - 1], b = misfit[best], c = misfit[best + 1], den = a - 2 * b + c;
+    if (den > 0) lag += 0.5 * (a - c) / den * step;
+  }
+  return lag;
+}
+
+}  // namespace
+
+LagEstimate estimate_lag(const Readings& r, const LagOptions& o, int threads) {
+  check_lag_options(o, threads);
+  if (o.method == LagMethod::dipoles) return estimate_lag_dipoles(r, o, threads);
   const LineGeometry g = line_geometry(r);
   const Velocity vel = track_velocity(r, o.velocity_half_window);
   const double ux = std::sin(g.axis_deg / kDeg), uy = std::cos(g.axis_deg / kDeg);
@@ -571,14 +608,134 @@ LagEstimate estimate_lag(const Readings& r, const LagOptions& o, int threads) {
     }
   }, 1);
   Index best = -1;
+  e.lag_s = refine_minimum(e.lags_s, e.misfit, best, o.step_s);
+  if (best >= 0) e.points = points[best];
+  return e;
+}
+
+LagEstimate estimate_lag_dipoles(const Readings& r, const LagOptions& o, int threads) {
+  check_lag_options(o, threads);
+  const LineGeometry g = line_geometry(r);
+  const Velocity vel = track_velocity(r, o.velocity_half_window);
+  // levels (diurnal, heading error) differ between tracks: each loses its median
+  const Tracks t = make_tracks(r, true);
+  const auto med = track_medians(r, t);
+  std::vector<double> lev(std::size_t(r.size()), kNaN);
+  for (Index k = 0; k < t.count(); ++k)
+    for (Index j = t.start[k]; j < t.start[k + 1]; ++j) lev[t.order[j]] = r.value_nt[t.order[j]] - med[k];
+  // anomalies: the strongest readings at least 2 radius_m from a stronger one, with readings of
+  // both directions within radius_m (their windows do not overlap)
+  std::vector<Index> strong;
+  for (Index i = 0; i < r.size(); ++i)
+    if (std::abs(lev[i]) >= o.min_anomaly_nt) strong.push_back(i);  // NaN compares false
+  std::sort(strong.begin(), strong.end(), [&](Index a, Index b) {
+    return std::abs(lev[a]) != std::abs(lev[b]) ? std::abs(lev[a]) > std::abs(lev[b]) : a < b;
+  });
+  // radius 0: 1 m, or 1.5 track spacings where tracks are farther apart (a window must hold
+  // readings of both directions)
+  double radius = o.radius_m;
+  if (radius == 0) {
+    const double ux = std::sin(g.axis_deg / kDeg), uy = std::cos(g.axis_deg / kDeg);
+    std::vector<double> cross, buf;
+    for (Index k = 0; k < t.count(); ++k) {
+      buf.clear();
+      for (Index j = t.start[k]; j < t.start[k + 1]; ++j) buf.push_back(r.x_m[t.order[j]] * uy - r.y_m[t.order[j]] * ux);
+      cross.push_back(median_inplace(buf.data(), buf.size()));
+    }
+    std::sort(cross.begin(), cross.end());
+    std::vector<double> gaps;
+    for (std::size_t k = 1; k < cross.size(); ++k)
+      if (cross[k] - cross[k - 1] > 0.01) gaps.push_back(cross[k] - cross[k - 1]);
+    radius = gaps.empty() ? 1.0 : std::max(1.0, 1.5 * median_inplace(gaps.data(), gaps.size()));
+  }
+  LagEstimate e;
+  e.radius_m = radius;
+  std::vector<Index> peaks;
+  std::vector<std::vector<Index>> windows;
+  const double r2 = radius * radius;
+  for (Index i : strong) {
+    if (Index(windows.size()) >= o.max_anomalies) break;
+    bool near = false;
+    for (Index p : peaks) near = near || std::hypot(r.x_m[i] - r.x_m[p], r.y_m[i] - r.y_m[p]) < 2 * radius;
+    if (near) continue;
+    peaks.push_back(i);
+    std::vector<Index> w;
+    Index count[2] = {0, 0};
+    double peak[2] = {0, 0};
+    for (Index j = 0; j < r.size(); ++j) {
+      const double dx = r.x_m[j] - r.x_m[i], dy = r.y_m[j] - r.y_m[i];
+      if (std::isfinite(lev[j]) && dx * dx + dy * dy <= r2) {
+        w.push_back(j);
+        const int d = g.reading_direction[j] > 0;
+        count[d] += 1, peak[d] = std::max(peak[d], std::abs(lev[j]));
+      }
+    }
+    // the lag shows as the shift between the two directions' views: both must see the anomaly
+    // (a source under a line 1 m from every opposite track is seen by one direction only)
+    if (count[0] >= 8 && count[1] >= 8 && std::min(peak[0], peak[1]) >= kLagMinDirectionFraction * o.min_anomaly_nt)
+      windows.push_back(std::move(w));
+  }
+  e.anomalies = Index(windows.size());
+  if (windows.empty()) return e;
+  const Index half = Index(std::floor(o.max_lag_s / o.step_s + 1e-9)), nk = 2 * half + 1;
+  e.lags_s.resize(std::size_t(nk));
+  for (Index k = 0; k < nk; ++k) e.lags_s[k] = double(k - half) * o.step_s;
+  DipoleFitOptions fo;
+  fo.field = o.field, fo.ground_z = 0;
+  // per anomaly and trial lag: residual sum of squares / data sum of squares
+  const Index na = e.anomalies;
+  std::vector<double> rel(std::size_t(na * nk), kNaN);
+  std::vector<double> ssum(std::size_t(na), 0.0);
+  parallel_for(na, threads, [&](Index ab, Index ae) {
+    std::vector<double> x, y, z, v;
+    for (Index a = ab; a < ae; ++a) {
+      const auto& w = windows[a];
+      const std::size_t n = w.size();
+      x.resize(n), y.resize(n), z.assign(n, o.sensor_height_m), v.resize(n);
+      double ss = 0;
+      for (std::size_t q = 0; q < n; ++q) v[q] = lev[w[q]], ss += v[q] * v[q];
+      ssum[a] = ss;
+      const auto move = [&](double lag) {
+        for (std::size_t q = 0; q < n; ++q) x[q] = r.x_m[w[q]] + lag * vel.vx[w[q]], y[q] = r.y_m[w[q]] + lag * vel.vy[w[q]];
+      };
+      // every trial starts where the fit without lag ended: no trial depends on another
+      move(0);
+      DipoleFitOptions f0 = fo;
+      const DipoleFit start = fit_dipole({x, y, z}, v, f0);
+      f0.start_xy = {start.x, start.y}, f0.start_depths = {start.depth};
+      for (Index k = 0; k < nk; ++k) {
+        move(e.lags_s[k]);
+        const DipoleFit f = fit_dipole({x, y, z}, v, f0);
+        rel[std::size_t(a * nk + k)] = double(n) * f.rms_nt * f.rms_nt / ss;
+      }
+    }
+  }, 1);
+  // anomalies the dipole does not explain at any lag (two sources, a window clipped by the
+  // survey's edge) or whose best lag is at the end of the search are dropped; the rest make one
+  // least-squares problem (the lag shared): the misfit is their summed residual / summed data
+  std::vector<Index> used;
+  double ss_used = 0;
+  for (Index a = 0; a < na; ++a) {
+    const auto first = rel.begin() + a * nk, lowest = std::min_element(first, first + nk);
+    const bool inside = lowest != first && lowest != first + nk - 1;
+    if (*lowest > 0 && *lowest <= kLagMaxRelativeResidual && inside) used.push_back(a), ss_used += ssum[a];
+  }
+  e.anomalies = Index(used.size());
+  if (used.empty()) return e;
+  e.misfit.assign(std::size_t(nk), 0.0);
   for (Index k = 0; k < nk; ++k)
-    if (std::isfinite(e.misfit[k]) && (best < 0 || e.misfit[k] < e.misfit[best])) best = k;
+    for (Index a : used) e.misfit[k] += rel[std::size_t(a * nk + k)] * ssum[a] / ss_used;
+  Index best = -1;
+  e.lag_s = refine_minimum(e.lags_s, e.misfit, best, o.step_s);
   if (best < 0) return e;
-  e.points = points[best];
-  e.lag_s = e.lags_s[best];
-  if (best > 0 && best < nk - 1 && std::isfinite(e.misfit[best - 1]) && std::isfinite(e.misfit[best + 1])) {
-    const double a = e.misfit[best - 1], b = e.misfit[best], c = e.misfit[best + 1], den = a - 2 * b + c;
-    if (den > 0) e.lag_s += 0.5 * (a - c) / den * o.step_s;  // vertex of the parabola through the three
+  for (Index a : used) {
+    const auto& w = windows[a];
+    std::vector<double> x, y, z(w.size(), o.sensor_height_m), v;
+    for (Index j : w)
+      x.push_back(r.x_m[j] + e.lag_s * vel.vx[j]), y.push_back(r.y_m[j] + e.lag_s * vel.vy[j]), v.push_back(lev[j]);
+    const DipoleFit f = fit_dipole({x, y, z}, v, fo);
+    e.anomaly_x_m.push_back(f.x), e.anomaly_y_m.push_back(f.y);
+    e.points += Index(w.size());
   }
   return e;
 }

@@ -13,6 +13,7 @@
 
 #include "sapper/core/types.hpp"
 #include "sapper/io/mag_file.hpp"
+#include "sapper/mag/dipole.hpp"
 #include "sapper/sim/mag.hpp"
 
 namespace sapper::mag {
@@ -117,6 +118,11 @@ Despiked despike_hampel(const Readings& r, const HampelOptions& opt = {}, int th
 
 // ---- lag -----------------------------------------------------------------------------------
 
+/// profiles: misfit between forward and back profiles (same ground, else neighbouring tracks).
+/// dipoles: one dipole fitted per isolated strong anomaly to the readings of both directions, the
+/// lag shared by all fits (no pairing of tracks: the model explains their offsets across).
+enum class LagMethod { profiles, dipoles };
+
 struct LagOptions {
   double max_lag_s = 0.5;         ///< lags searched in [-max, max]
   double step_s = 0.01;           ///< grid step before parabolic refinement
@@ -126,16 +132,34 @@ struct LagOptions {
   /// forward track is paired with the nearest back track on each side at most this far across, m;
   /// 0 = never. Farther tracks see different parts of the anomalies.
   double neighbour_separation_m = 2.0;
+  LagMethod method = LagMethod::profiles;
+  // dipoles only: anomalies = readings whose |value - median of their (line, sensor) track| is at
+  // least min_anomaly_nt, strongest first, at least 2 radius_m from a stronger one; each fitted to
+  // the readings within radius_m of its peak (at least 8 of each direction, each direction's peak
+  // at least min_anomaly_nt / 3); kept when its fit explains >= 95 % of its sum of squares at a lag
+  // inside the search. Formulas: docs/mag_lines.md (Lag, Dipoles)
+  double min_anomaly_nt = 30;
+  double radius_m = 0;  ///< 0: 1 m, or 1.5 x the median spacing between tracks across when larger
+  Index max_anomalies = 12;
+  double sensor_height_m = 0.3;  ///< above the ground (the readings carry no height)
+  EarthField field{};            ///< its direction enters the dipole model
 };
 struct LagEstimate {
   double lag_s = std::numeric_limits<double>::quiet_NaN();  ///< NaN: no pair
   Index pairs = 0, points = 0;
   bool neighbours = false;  ///< the pairs are neighbouring tracks (no track retraces another)
-  std::vector<double> lags_s, misfit;  ///< the search grid and its mean squared misfit, nT^2
+  std::vector<double> lags_s, misfit;  ///< the search grid and its misfit (profiles: mean squared, nT^2;
+                                       ///< dipoles: summed residual / summed data sum of squares)
+  double radius_m = 0;  ///< dipoles: the window radius used, m
+  Index anomalies = 0;  ///< dipoles: anomalies used (0: none strong, seen both ways and fitted -> lag_s NaN)
+  std::vector<double> anomaly_x_m, anomaly_y_m;  ///< dipoles: their fitted positions at the estimated lag
 };
-/// The lag minimising the misfit between forward and back profiles over the same ground, or
-/// between neighbouring forward and back tracks when no track retraces another.
+/// profiles: the lag minimising the misfit between forward and back profiles over the same ground,
+/// or between neighbouring forward and back tracks when no track retraces another. dipoles: the lag
+/// minimising the summed residual of per-anomaly dipole fits, the lag shared (estimate_lag_dipoles).
 LagEstimate estimate_lag(const Readings& r, const LagOptions& opt = {}, int threads = 0);
+/// The dipoles method whatever opt.method says; parallel over anomalies (same result for any thread count).
+LagEstimate estimate_lag_dipoles(const Readings& r, const LagOptions& opt = {}, int threads = 0);
 /// Positions moved by lag_s x the track velocity (recorded = true - lag v, so true = recorded + lag v).
 Readings correct_lag(const Readings& r, double lag_s, Index velocity_half_window = 5);
 

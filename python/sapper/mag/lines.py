@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .. import _core
+from ..sim.mag import KARABAKH, _field
 
 _m = _core.mag_lines
 
@@ -252,31 +253,82 @@ def despike(readings, *, half_window=3, k=3.5, min_deviation_nt=1.0, replace=Tru
 
 
 def estimate_lag(readings, *, max_lag_s=0.5, step_s=0.01, max_separation_m=0.15, neighbour_separation_m=2.0,
-                 velocity_half_window=5, threads=0):
-    """Position lag from opposite-direction tracks over the same ground, or neighbouring ones.
+                 velocity_half_window=5, method="profiles", field=KARABAKH, sensor_height_m=0.3,
+                 min_anomaly_nt=30.0, radius_m=0.0, max_anomalies=12, threads=0):
+    """Position lag (recorded position = true - lag * velocity), s.
 
-    Every forward (line, sensor) track is paired with every back track whose
-    median position across the survey axis is within ``max_separation_m``.
-    Without such pairs (no track retraces another: an ordinary back-and-forth
-    survey), every forward track is paired with the nearest back track on
-    each side within ``neighbour_separation_m`` (0 = never).
-    For each trial lag on a grid over ``[-max_lag_s, max_lag_s]`` both are
-    moved by ``lag * velocity``, the back track is interpolated (cubic
-    Hermite) at the forward track's positions, each less a straight line in
-    the along-axis position, and the misfit is the orthogonal-regression
-    residual; the minimum is refined by a parabola.
+    ``method="profiles"``: every forward (line, sensor) track is paired with
+    every back track whose median position across the survey axis is within
+    ``max_separation_m``. Without such pairs (no track retraces another: an
+    ordinary back-and-forth survey), every forward track is paired with the
+    nearest back track on each side within ``neighbour_separation_m`` (0 =
+    never). For each trial lag on a grid over ``[-max_lag_s, max_lag_s]``
+    both are moved by ``lag * velocity``, the back track is interpolated
+    (cubic Hermite) at the forward track's positions, each less a straight
+    line in the along-axis position, and the misfit is the
+    orthogonal-regression residual; the minimum is refined by a parabola.
+
+    ``method="dipoles"``: values less their (line, sensor) track median; the
+    strongest readings (``|value| >= min_anomaly_nt``, each at least
+    ``2 radius_m`` from a stronger one, both directions' peaks within
+    ``radius_m`` at least ``min_anomaly_nt / 3``) are anomalies; for each
+    trial lag every anomaly's readings within ``radius_m`` are moved by
+    ``lag * velocity`` and one dipole is fitted (:func:`sapper.mag.fit_dipole`,
+    Huber loss, sensors ``sensor_height_m`` above the ground); the misfit is
+    the summed residual over the summed data sum of squares of the anomalies
+    whose fit explains at least 95 % at some lag inside the search; the
+    minimum is refined by a parabola. Needs no track pairing: the dipole
+    model accounts for the tracks' different distances to each source, so
+    the error that neighbouring tracks give at an inclined field goes away.
+
+    Parameters
+    ----------
+    readings : dict
+    max_lag_s, step_s : float
+        Search grid ``[-max_lag_s, max_lag_s]`` by ``step_s``, s.
+    max_separation_m, neighbour_separation_m : float
+        profiles: track pairing across, m.
+    velocity_half_window : int
+        Velocity by central differences over this many samples each side.
+    method : {"profiles", "dipoles"}
+    field : (float, float, float) or dict, default KARABAKH
+        dipoles: Earth field ``(total_nt, inclination_deg, declination_deg)``.
+    sensor_height_m : float
+        dipoles: sensor height above the ground, m.
+    min_anomaly_nt : float
+        dipoles: weakest anomaly peak used, nT.
+    radius_m : float
+        dipoles: window radius, m; 0: 1 m, or 1.5 x the median spacing
+        between tracks across when that is larger.
+    max_anomalies : int
+        dipoles: the strongest this many anomalies are fitted.
+    threads : int, default 0
 
     Returns
     -------
     dict
-        ``lag_s`` (NaN: no pair), ``pairs``, ``points``, ``neighbours`` (the
-        pairs are neighbouring tracks), ``lags_s``, ``misfit`` (mean, nT^2).
+        ``lag_s`` (NaN: no pair / no anomaly), ``pairs``, ``points``,
+        ``neighbours`` (the pairs are neighbouring tracks), ``lags_s``,
+        ``misfit`` (profiles: mean, nT^2; dipoles: relative), ``method``;
+        dipoles also ``anomalies`` (the number used: 0 gives NaN),
+        ``radius_m`` (used), ``anomaly_x_m``, ``anomaly_y_m`` (fitted
+        positions at the estimated lag).
+
+    Raises
+    ------
+    ValueError
+        On malformed readings or an option out of range (named).
     """
+    if method not in ("profiles", "dipoles"):
+        raise ValueError(f"method = {method!r} must be 'profiles' or 'dipoles'")
     return _m.estimate_lag(_readings(readings), _float(max_lag_s, "max_lag_s", positive=True),
                            _float(step_s, "step_s", positive=True),
                            _float(max_separation_m, "max_separation_m", positive=True),
                            _int(velocity_half_window, "velocity_half_window", 1, 10**6),
-                           _float(neighbour_separation_m, "neighbour_separation_m"), _threads(threads))
+                           _float(neighbour_separation_m, "neighbour_separation_m"), method,
+                           _float(min_anomaly_nt, "min_anomaly_nt", positive=True), _float(radius_m, "radius_m"),
+                           _int(max_anomalies, "max_anomalies", 1, 10**6),
+                           _float(sensor_height_m, "sensor_height_m", positive=True), _field(field), _threads(threads))
 
 
 def correct_lag(readings, lag_s, *, velocity_half_window=5):
