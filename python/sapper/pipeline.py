@@ -493,14 +493,18 @@ def _out(x, y, p, **extra):
 
 
 def preprocess_mag(survey):
-    """Line preprocessing of a simulated survey (:func:`sapper.mag.preprocess` with its base station).
+    """Line preprocessing of a simulated survey (:func:`sapper.mag.preprocess` with its base station;
+    the lag from dipole fits with the scene's Earth field and sensor height, else from profiles).
 
     Returns
     -------
     dict
         The readings (``x_m``, ``y_m``, ``value_nt`` anomaly, ...).
     """
-    r, _ = mag.preprocess(mag.readings_from_survey(survey), base=survey.base_station)
+    ef, sv = survey.scene["earth_field"], survey.scene["survey"]
+    r, _ = mag.preprocess(mag.readings_from_survey(survey), base=survey.base_station, lag="dipoles",
+                          field=(ef["total_nt"], ef["inclination_deg"], ef["declination_deg"]),
+                          sensor_height_m=sv["sensor_height_m"])
     return r
 
 

@@ -202,6 +202,20 @@ def test_preprocess_on_a_simulated_survey():
     assert np.std(res - np.median(res)) < 0.6
 
 
+def test_preprocess_with_the_lag_from_dipoles():
+    scene = simmag.default_scene()  # four sensors, lines 1 m apart: no track retraces another
+    s = simmag.simulate(scene, seed=10)
+    ef, sv = scene["earth_field"], scene["survey"]
+    field = (ef["total_nt"], ef["inclination_deg"], ef["declination_deg"])
+    _, steps = mag.preprocess(mag.readings_from_survey(s), base=s.base_station, lag="dipoles", field=field,
+                              sensor_height_m=sv["sensor_height_m"])
+    lag = [st for st in steps if st["step"] == "lag"][0]
+    assert lag["method"] == "dipoles"
+    assert lag["lag_s"] == pytest.approx(scene["nuisances"]["lag_s"], abs=0.015)
+    with pytest.raises(ValueError, match="field"):
+        mag.preprocess(mag.readings_from_survey(s), lag="dipoles")
+
+
 def test_bad_input_names_the_value():
     r = {"time_s": [0.0, 1.0], "x_m": [0.0, 0.0], "y_m": [0.0, 1.0], "line": [0, 0], "sensor": [0, 0],
          "value_nt": [1.0, 2.0]}

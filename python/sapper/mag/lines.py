@@ -433,16 +433,20 @@ def remove_main_field(readings, field_nt):
 
 
 def preprocess(readings, *, base=None, sensor_offsets=None, despike_spikes=True, lag="estimate", heading=True,
-               diurnal="auto", regional_order=1, main_field_nt=None, tie_lines=None, threads=0):
+               diurnal="auto", regional_order=1, main_field_nt=None, tie_lines=None, field=None, sensor_height_m=0.3,
+               threads=0):
     """The usual line preprocessing sequence.
 
     1. sensor offsets (``sensor_offsets=(across_m, along_m)``, if given);
     2. diurnal: ``base`` given: :func:`diurnal_base`; else ``diurnal="auto"``
        or ``"trend"``: :func:`diurnal_trend` (order 2), ``"none"``: skipped;
     3. despiking (:func:`despike`, defaults);
-    4. lag: ``"estimate"``: :func:`estimate_lag`, applied when found (else
-       skipped: no tracks over the same ground), a number: that lag, None:
-       skipped;
+    4. lag: ``"estimate"``: :func:`estimate_lag` (profiles), applied when
+       found (else skipped: no tracks over the same ground); ``"dipoles"``:
+       :func:`estimate_lag` with ``method="dipoles"`` (needs ``field`` =
+       (total nT, inclination, declination deg) and ``sensor_height_m``),
+       falling back to profiles where no anomaly qualifies; a number: that
+       lag; None: skipped;
     5. heading: :func:`estimate_heading` then :func:`correct_heading`;
     6. regional: ``main_field_nt`` subtracted if given, then a robust
        surface of ``regional_order`` (None: skipped);
@@ -472,13 +476,20 @@ def preprocess(readings, *, base=None, sensor_offsets=None, despike_spikes=True,
         r, spike = despike(r, threads=threads)
         steps.append({"step": "despike", "spikes": int(spike.sum())})
     if isinstance(lag, str):
-        if lag != "estimate":
-            raise ValueError(f"lag = {lag!r} must be 'estimate', a number (s) or None")
-        e = estimate_lag(r, threads=threads)
+        if lag not in ("estimate", "dipoles"):
+            raise ValueError(f"lag = {lag!r} must be 'estimate', 'dipoles', a number (s) or None")
+        if lag == "dipoles" and field is None:
+            raise ValueError("lag = 'dipoles' needs field = (total_nt, inclination_deg, declination_deg)")
+        e = {"lag_s": np.nan}
+        if lag == "dipoles":
+            e = estimate_lag(r, method="dipoles", field=field, sensor_height_m=sensor_height_m, threads=threads)
+        method = "dipoles" if np.isfinite(e["lag_s"]) else "profiles"
+        if method == "profiles":
+            e = estimate_lag(r, threads=threads)
         if np.isfinite(e["lag_s"]):
             r = correct_lag(r, e["lag_s"])
-            steps.append({"step": "lag", "lag_s": e["lag_s"], "pairs": e["pairs"], "neighbours": e["neighbours"],
-                          "estimated": True})
+            steps.append({"step": "lag", "lag_s": e["lag_s"], "method": method, "pairs": e["pairs"],
+                          "neighbours": e["neighbours"], "estimated": True})
         else:
             steps.append({"step": "lag", "lag_s": None, "pairs": 0, "skipped": "no opposite tracks within 2 m"})
     elif lag is not None:
