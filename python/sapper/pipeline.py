@@ -486,8 +486,12 @@ def _model(model, sensor):
 
 
 def _out(x, y, p, **extra):
+    """Alarm columns; the label agrees with the confidence as in :func:`sapper.classify.fuse`:
+    clutter when ``P(clutter) >= 0.5``, else the most probable threat class."""
     p = np.asarray(p, dtype=np.float64).reshape(len(x), len(CLASSES))
-    lab = np.array([CLASSES[k] for k in p.argmax(axis=1)], dtype=object) if len(p) else np.array([], dtype=object)
+    kc = CLASSES.index("clutter")
+    threat = np.where(np.arange(len(CLASSES)) == kc, -np.inf, p).argmax(axis=1)
+    lab = np.array([CLASSES[k] for k in np.where(p[:, kc] >= 0.5, kc, threat)], dtype=object)
     return {"x": np.asarray(x, dtype=np.float64), "y": np.asarray(y, dtype=np.float64), "proba": p,
             "confidence": 1.0 - p[:, CLASSES.index("clutter")], "label": lab, "classes": list(CLASSES), **extra}
 

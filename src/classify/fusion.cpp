@@ -39,6 +39,18 @@ void check_alarms(const std::vector<SensorAlarm>& a, std::size_t K, const char* 
   }
 }
 
+/// The label agrees with the confidence: clutter when it holds at least half the probability,
+/// else the most probable threat class (an alarm of confidence 0.6 is never called clutter).
+/// Without a clutter class (clutter index out of range): the most probable class.
+std::size_t decide(const std::vector<double>& p, std::ptrdiff_t clutter) {
+  const bool has = clutter >= 0 && std::size_t(clutter) < p.size();
+  if (has && p[std::size_t(clutter)] >= 0.5) return std::size_t(clutter);
+  std::size_t best = has && clutter == 0 ? 1 : 0;
+  for (std::size_t k = 0; k < p.size(); ++k)
+    if ((!has || k != std::size_t(clutter)) && p[k] > p[best]) best = k;
+  return best;
+}
+
 }  // namespace
 
 std::vector<FusedAlarm> fuse(const std::vector<SensorAlarm>& gpr, const std::vector<SensorAlarm>& mag,
@@ -95,9 +107,9 @@ std::vector<FusedAlarm> fuse(const std::vector<SensorAlarm>& gpr, const std::vec
       for (double& p : f.proba) p /= total;
     else
       f.proba = prior;  // contradictory evidence
-    const auto best = std::max_element(f.proba.begin(), f.proba.end()) - f.proba.begin();
-    f.label = o.classes[best];
-    f.confidence = clutter != o.classes.end() ? 1 - f.proba[clutter - o.classes.begin()] : f.proba[best];
+    f.label = o.classes[decide(f.proba, clutter - o.classes.begin())];
+    f.confidence = clutter != o.classes.end() ? 1 - f.proba[clutter - o.classes.begin()]
+                                              : *std::max_element(f.proba.begin(), f.proba.end());
     return f;
   };
   std::vector<FusedAlarm> out;

@@ -44,7 +44,9 @@ TEST(ClassifyFusion, BayesRuleForAnAssociatedPair) {
                            {0.05 / 0.1, 0.5 / 0.3, 0.25 / 0.3, 0.2 / 0.3});
   expect_near(f[0].proba, want);
   EXPECT_NEAR(f[0].confidence, 1 - want[3], 1e-14);
-  EXPECT_EQ(f[0].label, "clutter");  // 0.6 * 0.8 * 2/3 beats 0.1 * 1.2 * 5/3
+  // clutter 0.6 * 0.8 * 2/3 = 0.32 of 0.713 in all: 0.45 < 0.5, so the label is the most probable
+  // threat, at_mine 0.1 * 1.2 * 5/3 = 0.2 (ap_mine 0.16), although clutter is the largest class
+  EXPECT_EQ(f[0].label, "at_mine");
 }
 
 TEST(ClassifyFusion, SilentMagnetometerCountsAgainstMetal) {
@@ -71,13 +73,18 @@ TEST(ClassifyFusion, OneSensorAlonePassesThrough) {
   expect_near(f[0].proba, pg);
   EXPECT_EQ(f[0].x, 3);
   EXPECT_EQ(f[0].y, 4);
-  EXPECT_EQ(f[0].label, "clutter");
+  EXPECT_EQ(f[0].label, "uxo");  // confidence 0.6: not clutter, whose 0.4 is the largest class
   EXPECT_NEAR(f[0].confidence, 0.6, 1e-15);
+  EXPECT_EQ(fuse({{3, 4, {0.1, 0.1, 0.3, 0.5}}}, {}, o)[0].label, "clutter");  // P(clutter) = 0.5
+  auto none = o;
+  none.clutter_label = "not a class";  // no clutter class: the most probable class, confidence its probability
+  EXPECT_EQ(fuse({{3, 4, pg}}, {}, none)[0].label, "clutter");
+  EXPECT_NEAR(fuse({{3, 4, pg}}, {}, none)[0].confidence, 0.4, 1e-15);
   auto e = to_eval_alarms(f);
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0].x, 3);
   EXPECT_EQ(e[0].confidence, f[0].confidence);
-  EXPECT_EQ(e[0].label, "clutter");
+  EXPECT_EQ(e[0].label, "uxo");
   // magnetometer only, GPR absent
   o.gpr.covers = false;
   o.mag.covers = true;

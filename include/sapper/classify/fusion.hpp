@@ -48,7 +48,7 @@ struct FusedAlarm {
   double x = 0, y = 0;
   std::vector<double> proba;  ///< over FusionOptions::classes, sums to 1
   double confidence = 0;
-  std::string label;          ///< most probable class
+  std::string label;          ///< clutter if P(clutter) >= 0.5, else the most probable other class
   Index gpr = -1, mag = -1;
 };
 

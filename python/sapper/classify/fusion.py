@@ -83,7 +83,8 @@ def fuse(gpr=None, mag=None, *, classes=CLASSES, prior=None, gpr_prior=None, gpr
     Returns
     -------
     dict
-        ``x``, ``y`` (m), ``confidence``, ``label`` (most probable class) — ready for
+        ``x``, ``y`` (m), ``confidence``, ``label`` (``clutter_label`` when its probability is at
+        least 0.5, else the most probable other class) — ready for
         :func:`sapper.eval.score` — and ``proba`` (n, n_classes), ``gpr``, ``mag`` (index of each
         sensor's contributing alarm, -1 = none), ``classes``. One entry per GPR alarm in input
         order, then the unassociated magnetometer alarms in input order.
