@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import classify, clutter, gpr, mag
+from . import _core, classify, clutter, gpr, mag
 from . import eval as sev
 from .detect import features as dfeat
 from .detect import prescreen as dps
@@ -217,20 +217,6 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
     return X, names + cnames, ok
 
 
-def _trace(data, t, c):
-    """Mean of traces t-1..t+1 of channel c (noise down, the echo's shape kept)."""
-    return data[:, max(t - 1, 0):t + 2, c].mean(axis=1)
-
-
-def _segment(w, s0, half):
-    """``w[s0 - half : s0 + 2 half]``, zero outside the record."""
-    out = np.zeros(3 * half)
-    i0, i1 = s0 - half, s0 + 2 * half
-    j0, j1 = max(i0, 0), min(i1, len(w))
-    out[j0 - i0:j1 - i0] = w[j0:j1]
-    return out
-
-
 def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3):
     """What one channel's window does not show: the echo's waveform, its neighbours across and along
     track, and how the alarm ranks among the lane's.
@@ -251,50 +237,28 @@ def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3
     - ``local_n``, ``local_rel``: other alarms within ``local_m`` and the CFAR score over the
       strongest of them.
 
+    Computed by the C++ ``sapper::detect::context_features`` (include/sapper/detect/context.hpp:
+    float32 data are read as float64; percentile ties rank in alarm order), on all cores.
+
     Returns
     -------
     (numpy.ndarray, list of str)
         ``(n_alarms, n_features)`` float64 and the names.
+
+    Raises
+    ------
+    ValueError
+        NaN/Inf data, an alarm outside the data, or ``step`` not dividing ``3 half``.
     """
+    d = np.asarray(data)
+    if d.dtype not in (np.float32, np.float64):
+        d = d.astype(np.float64)
+    d = np.asfortranarray(d[:, :, None] if d.ndim == 2 else d)
     a = prescreen.alarms
-    ns, nt, nc = data.shape
-    n, nw = len(a), (3 * half) // step
-    names = [f"wf_{k}" for k in range(nw)] + ["wf_sign", "wf_amp_db", "nb_max", "nb_min", "nb_corr", "along_3",
-                                              "along_6", "lane_score_pct", "lane_amp_pct", "local_n", "local_rel"]
-    X = np.zeros((n, len(names)))
-    floor = np.median(np.abs(data), axis=(0, 1)) + 1e-30
-    amp = np.zeros(n)
-    for k in range(n):
-        t, c, s = int(a["trace"][k]), int(a["channel"][k]), int(a["sample"][k])
-        w = _trace(data, t, c)
-        lo, hi = max(s - search, 0), min(s + search + 1, ns)
-        s0 = lo + int(np.argmax(np.abs(w[lo:hi])))
-        amp[k] = p = abs(w[s0]) + 1e-30
-        seg = _segment(w, s0, half)
-        X[k, :nw] = (seg / p).reshape(nw, step).mean(axis=1)
-        X[k, nw:nw + 2] = np.sign(w[s0]), 20 * np.log10(p / floor[c])
-        nb, cr = [], []
-        for cc in (c - 1, c + 1):
-            if 0 <= cc < nc:
-                v = _trace(data, t, cc)
-                nb.append(np.abs(v[lo:hi]).max() / p)
-                sv = _segment(v, s0, half)
-                cr.append(float(sv @ seg / (np.linalg.norm(sv) * np.linalg.norm(seg) + 1e-30)))
-        X[k, nw + 2:nw + 5] = (max(nb), min(nb), max(cr)) if nb else 0.0
-        w0, w1 = max(s0 - 2 * search, 0), min(s0 + 2 * search + 1, ns)
-        for j, d in enumerate((3, 6)):
-            r = [np.abs(_trace(data, tt, c)[w0:w1]).max() / p for tt in (t - d, t + d) if 0 <= tt < nt]
-            X[k, nw + 5 + j] = np.mean(r) if r else 0.0
-    if n:
-        sc = np.asarray(a["confidence"], dtype=np.float64)
-        X[:, nw + 7] = (np.argsort(np.argsort(sc)) + 0.5) / n
-        X[:, nw + 8] = (np.argsort(np.argsort(amp)) + 0.5) / n
-        ax, ay = np.asarray(a["x"], dtype=np.float64), np.asarray(a["y"], dtype=np.float64)
-        near = np.hypot(ax[:, None] - ax, ay[:, None] - ay) <= local_m
-        X[:, nw + 9] = near.sum(axis=1) - 1
-        X[:, nw + 10] = sc / np.max(np.where(near, sc[None, :], 0.0), axis=1)
-    X[~np.isfinite(X)] = 0.0
-    return X, names
+    lib = _core.detect_context.f32 if d.dtype == np.float32 else _core.detect_context.f64
+    opt = (int(half), int(step), int(search), float(local_m))
+    X = lib.context_features(d, a["trace"], a["channel"], a["sample"], a["x"], a["y"], a["confidence"], *opt, 0)
+    return X, list(_core.detect_context.names(*opt))
 
 
 def classify_rows(model, X, names):
@@ -378,7 +342,8 @@ def merge_alarms(x, y, confidence, radius_m=0.25):
     Alarms are taken in decreasing confidence (ties: input order); one within the radius of an
     alarm already kept (that alarm's radius) is dropped. The prescreener keeps every channel's
     peaks (so that a mine beside a stronger echo is not suppressed before it is classified);
-    this merges the neighbours that describe one object.
+    this merges the neighbours that describe one object. Computed by the C++
+    ``sapper::detect::merge_alarms`` (include/sapper/detect/context.hpp).
 
     Parameters
     ----------
@@ -395,11 +360,7 @@ def merge_alarms(x, y, confidence, radius_m=0.25):
     r = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), x.shape)
     if not (x.shape == y.shape == c.shape) or not np.all(r >= 0):
         raise ValueError("x, y, confidence must have one shape and radius_m be >= 0")
-    keep = []
-    for i in np.argsort(-c, kind="stable"):
-        if all((x[i] - x[k]) ** 2 + (y[i] - y[k]) ** 2 > r[k] ** 2 for k in keep):
-            keep.append(i)
-    return np.sort(np.array(keep, dtype=np.int64))
+    return _core.detect_context.merge_alarms(x, y, c, np.ascontiguousarray(r))
 
 
 def merge_radius(proba, ap_m=0.25, large_m=0.5):

@@ -165,6 +165,7 @@ void bind_clutter(py::module_& m);        // clutter.cpp
 void bind_clutter_ground(py::module_& m); // clutter_ground.cpp
 void bind_detect_prescreen(py::module_& m);  // detect_prescreen.cpp
 void bind_detect_features(py::module_& m);   // detect_features.cpp
+void bind_detect_context(py::module_& m);    // detect_context.cpp
 void bind_classify(py::module_& m);          // classify.cpp
 }  // namespace sapper::python
 
@@ -206,5 +207,6 @@ PYBIND11_MODULE(_core, m) {
   python::bind_clutter_ground(m);
   python::bind_detect_prescreen(m);
   python::bind_detect_features(m);
+  python::bind_detect_context(m);
   python::bind_classify(m);
 }

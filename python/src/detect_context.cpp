@@ -1,0 +1,74 @@
+// Binding of sapper::detect::context_features and merge_alarms (include/sapper/detect/context.hpp),
+// wrapped by sapper.pipeline.context_features (which passes the prescreener's alarm fields as
+// arrays) and merge_alarms; they live in _core.detect_context (f32 / f64 submodules for the
+// C-scan's dtype). The GIL is released around the feature work.
+#include "common.hpp"
+#include "sapper/detect/context.hpp"
+
+namespace sapper::python {
+namespace {
+using namespace sapper::detect;
+using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using Ints = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+
+ContextOptions options(Index half, Index step, Index search, double local_m) {
+  ContextOptions o;
+  o.half = half, o.step = step, o.search = search, o.local_m = local_m;
+  return o;
+}
+
+template <class T>
+void bind_type(py::module_& m) {
+  m.def("context_features", [](py::array_t<T, py::array::f_style> a, const Ints& trace, const Ints& channel,
+                               const Ints& sample, const Doubles& x, const Doubles& y, const Doubles& score,
+                               Index half, Index step, Index search, double local_m, int threads) {
+    if (a.ndim() != 3) throw ValueError("expected a 3-D array (n_samples, n_traces, n_channels)");
+    const auto n = std::size_t(trace.size());
+    for (const py::ssize_t s : {channel.size(), sample.size(), x.size(), y.size(), score.size()})
+      if (std::size_t(s) != n) throw ValueError("the alarm fields must have one entry per alarm");
+    const Index ns = a.shape(0), nt = a.shape(1);
+    std::vector<ConstView<T>> ch;
+    for (Index c = 0; c < a.shape(2); ++c)
+      ch.emplace_back(Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>(a.data() + c * ns * nt, ns, nt,
+                                                                           Eigen::OuterStride<>(std::max<Index>(ns, 1))));
+    std::vector<GprAlarm> al(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      al[k].trace = Index(trace.data()[k]), al[k].channel = Index(channel.data()[k]);
+      al[k].sample = Index(sample.data()[k]), al[k].x_m = x.data()[k], al[k].y_m = y.data()[k];
+      al[k].score = score.data()[k];
+    }
+    const ContextOptions o = options(half, step, search, local_m);
+    Matrix<double> r;
+    {
+      py::gil_scoped_release nogil;
+      r = context_features<T>(ch, al, o, threads);
+    }
+    // row-major copy: the caller stacks it beside other feature rows
+    py::array_t<double> out({r.rows(), r.cols()});
+    auto v = out.mutable_unchecked<2>();
+    for (Index i = 0; i < r.rows(); ++i)
+      for (Index j = 0; j < r.cols(); ++j) v(i, j) = r(i, j);
+    return out;
+  });
+}
+
+}  // namespace
+
+void bind_detect_context(py::module_& parent) {
+  py::module_ m = parent.def_submodule("detect_context", "sapper::detect context features of GPR alarms");
+  auto f32 = m.def_submodule("f32"), f64 = m.def_submodule("f64");
+  bind_type<float>(f32);
+  bind_type<double>(f64);
+  m.def("merge_alarms", [](const Doubles& x, const Doubles& y, const Doubles& c, const Doubles& r) {
+    auto sp = [](const Doubles& a) { return std::span<const double>(a.data(), std::size_t(a.size())); };
+    const std::vector<Index> k = merge_alarms(sp(x), sp(y), sp(c), sp(r));
+    py::array_t<std::int64_t> out(py::ssize_t(k.size()));
+    std::copy(k.begin(), k.end(), out.mutable_data());
+    return out;
+  });
+  m.def("names", [](Index half, Index step, Index search, double local_m) {
+    return context_feature_names(options(half, step, search, local_m));
+  });
+}
+
+}  // namespace sapper::python
