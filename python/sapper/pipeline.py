@@ -211,13 +211,13 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
         n_tr, n_ch = _extent(score, t, c, 0.5 * al["confidence"])
         X[k, -6:] = (al["confidence"], np.log(max(al["confidence"], 1e-12)), al["time_ns"], n_tr, n_ch,
                      data[int(al["sample"]), t, c] / rms[c])
-    C, cnames = context_features(data, prescreen)
+    C, cnames = context_features(data, prescreen, threads=threads)
     X = np.hstack([X, C])
     X[~np.isfinite(X)] = 0.0
     return X, names + cnames, ok
 
 
-def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3):
+def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3, threads=0):
     """What one channel's window does not show: the echo's waveform, its neighbours across and along
     track, and how the alarm ranks among the lane's.
 
@@ -238,7 +238,8 @@ def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3
       strongest of them.
 
     Computed by the C++ ``sapper::detect::context_features`` (include/sapper/detect/context.hpp:
-    float32 data are read as float64; percentile ties rank in alarm order), on all cores.
+    float32 data are read as float64; percentile ties rank in alarm order) on ``threads`` threads
+    (0 = all cores; the result does not depend on it).
 
     Returns
     -------
@@ -257,7 +258,7 @@ def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3
     a = prescreen.alarms
     lib = _core.detect_context.f32 if d.dtype == np.float32 else _core.detect_context.f64
     opt = (int(half), int(step), int(search), float(local_m))
-    X = lib.context_features(d, a["trace"], a["channel"], a["sample"], a["x"], a["y"], a["confidence"], *opt, 0)
+    X = lib.context_features(d, a["trace"], a["channel"], a["sample"], a["x"], a["y"], a["confidence"], *opt, int(threads))
     return X, list(_core.detect_context.names(*opt))
 
 
