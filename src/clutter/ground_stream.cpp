@@ -5,7 +5,6 @@
 #include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <numbers>
 
 #include "ground_detail.hpp"
@@ -14,9 +13,24 @@
 
 namespace sapper::clutter {
 namespace {
-constexpr Index kOversample = 2;  // extra singular values of the ringing subspace's range finder
-constexpr Index kMaxL = 16;       // capacity of the small eigenproblem
+constexpr Index kOversample = 2;  // extra columns tracked in the ringing subspace's basis
+constexpr Index kMaxL = 17;       // capacity of the small eigenproblem: the basis plus the newest trace
 using Small = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxL, kMaxL>;
+
+/// Gram-Schmidt (twice) of the first `cols` columns of m over its first `rows` rows; columns that
+/// vanish (dependent on those before) are dropped, the rest packed to the left. Returns their count.
+Index orthonormalize(Eigen::MatrixXd& m, Index rows, Index cols) {
+  Index kept = 0;
+  for (Index c = 0; c < cols; ++c) {
+    auto v = m.col(c).head(rows);
+    const double n0 = v.norm();
+    for (int pass = 0; pass < 2; ++pass)
+      for (Index d = 0; d < kept; ++d) v -= m.col(d).head(rows).dot(v) * m.col(d).head(rows);
+    const double nrm = v.norm();
+    if (nrm > 1e-10 * n0 && nrm > 0) m.col(kept++).head(rows) = v / nrm;
+  }
+  return kept;
+}
 
 /// out[i - lo] = z(i - d) for i in [lo, hi): z delayed by d samples, 16-tap Lanczos (weights
 /// normalised to sum 1, as gpr::shift_traces), samples outside [0, n) of z read as 0.
@@ -72,25 +86,18 @@ GroundSuppressStream<T>::GroundSuppressStream(const TraceFormat& f, const Ground
                                              : n_;
   l_ = 0;
   if (o.remove_ringing) {
-    require(o.ringing_rank >= 0 && o.ringing_rank <= kMaxL - kOversample, "ringing_rank = ", o.ringing_rank,
-            " must be in 0..", kMaxL - kOversample, " (0: automatic)");
-    require(o.ringing_rank > 0 || (o.ringing_max_rank >= 1 && o.ringing_max_rank <= kMaxL - kOversample - 1),
-            "ringing_max_rank = ", o.ringing_max_rank, " must be in 1..", kMaxL - kOversample - 1);
+    require(o.ringing_rank >= 0 && o.ringing_rank <= kMaxL - 1 - kOversample, "ringing_rank = ", o.ringing_rank,
+            " must be in 0..", kMaxL - 1 - kOversample, " (0: automatic)");
+    require(o.ringing_rank > 0 || (o.ringing_max_rank >= 1 && o.ringing_max_rank <= kMaxL - kOversample - 2),
+            "ringing_max_rank = ", o.ringing_max_rank, " must be in 1..", kMaxL - kOversample - 2);
     require(o.ringing_update >= 1, "ringing_update = ", o.ringing_update, " must be >= 1 trace");
     require(o.power_iters >= 0 && o.power_iters <= 20, "power_iters = ", o.power_iters, " must be in 0..20");
     l_ = (o.ringing_rank > 0 ? o.ringing_rank : o.ringing_max_rank + 1) + kOversample;
     require(o.ringing_window >= l_ && n_ >= l_, "ringing_window = ", o.ringing_window, " and n_samples = ", n_,
             " must be >= ", l_, " (the singular values computed)");
-    hist_.resize(n_, o.ringing_window);
-    omega_.resize(o.ringing_window, l_);
-    std::uint64_t st = 0x9E3779B97F4A7C15ull;  // fixed test matrix of the range finder (splitmix64)
-    for (Index c = 0; c < l_; ++c)
-      for (Index w = 0; w < o.ringing_window; ++w) {
-        std::uint64_t z = (st += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull, z = (z ^ (z >> 27)) * 0x94D049BB133111EBull, z ^= z >> 31;
-        omega_(w, c) = double(z >> 11) * 0x1.0p-53 * 2 - 1;
-      }
-    q_.resize(n_, l_), u_.resize(n_, l_), bq_.resize(o.ringing_window, l_);
+    const Index W = o.ringing_window;
+    hist_.resize(n_, W), gram_.resize(W, W), v_.resize(W, l_), bb_.resize(W, l_ + 1), zz_.resize(W, l_ + 1);
+    u_.resize(n_, l_);
     s_.assign(std::size_t(l_), 0.0);
   }
   w_.assign(std::size_t(n_), 0.0), g_ = w_, dg_ = w_;
@@ -107,6 +114,7 @@ void GroundSuppressStream<T>::reset() {
   ref_ns_ = std::numeric_limits<double>::quiet_NaN();
   before_ns_ = after_ns_ = 0;
   b_.setZero();
+  if (l_ > 0) v_.setZero();
 }
 
 template <class T>
@@ -220,56 +228,72 @@ void GroundSuppressStream<T>::project(const Eigen::VectorXd& r, Eigen::VectorXd&
   for (Index q = 0; q < k_; ++q) c += u_.col(q).dot(r) * u_.col(q);
 }
 
-/// Leading left singular vectors of the ringing history (randomised range finder with the fixed
-/// test matrix omega_, power_iters passes, Gram-Schmidt twice, Rayleigh-Ritz); k_ by choose_rank.
+/// Ring slot `slot` of the ringing history set to r, its row and column of the Gram matrix H^T H
+/// recomputed over the n_cols slots in use (this one included), the slot dropped from the tracked
+/// basis (it now holds another trace).
 template <class T>
-void GroundSuppressStream<T>::estimate(Index nc) {
-  const auto H = hist_.leftCols(nc);
-  const auto orth = [&] {
-    for (Index c = 0; c < l_; ++c) {
-      const double n0 = q_.col(c).norm();
-      for (int pass = 0; pass < 2; ++pass)
-        for (Index d = 0; d < c; ++d) q_.col(c) -= q_.col(d).dot(q_.col(c)) * q_.col(d);
-      const double nrm = q_.col(c).norm();
-      if (nrm > 1e-12 * n0 && nrm > 0) q_.col(c) /= nrm;
-      else q_.col(c).setZero();  // H has fewer components than l_
+void GroundSuppressStream<T>::store(Index slot, Index nc, const Eigen::VectorXd& r) {
+  hist_.col(slot) = r;
+  gram_.col(slot).head(nc).noalias() = hist_.leftCols(nc).transpose() * r;
+  gram_.row(slot).head(nc) = gram_.col(slot).head(nc).transpose();
+  v_.row(slot).setZero();
+}
+
+/// Leading left singular vectors of the ringing history H (n_cols slots), tracked in trace space:
+/// the basis V of the previous estimate (minus the overwritten slots) plus the newest trace's slot,
+/// orthonormalised; Z = G V (G = H^T H); Rayleigh-Ritz on V^T Z; power_iters times V = orth(Z E)
+/// and again; then U = orth(H V E) for the leading k_ Ritz vectors, and the next estimate starts from
+/// orth(Z E) over the leading l_ (one power step, for free). Each estimate costs (power_iters + 1)
+/// products G V (n_cols^2 (l_ + 1)) and H V E (n n_cols k_), against an SVD of n x n_cols.
+template <class T>
+void GroundSuppressStream<T>::estimate(Index nc, Index newest) {
+  bb_.topLeftCorner(nc, l_) = v_.topLeftCorner(nc, l_);
+  bb_.col(l_).head(nc).setZero();
+  bb_(newest, l_) = 1;
+  Index m = orthonormalize(bb_, nc, l_ + 1);
+  const auto G = gram_.topLeftCorner(nc, nc);
+  Eigen::SelfAdjointEigenSolver<Small> es;
+  Small Tm;
+  // dst = the leading min(m, l_) Ritz vectors of the last Rayleigh-Ritz, one power step on
+  const auto power = [&](Eigen::MatrixXd& dst) {
+    const Index top = std::min(m, l_);
+    for (Index c = 0; c < top; ++c) {
+      dst.col(c).head(nc).setZero();
+      for (Index d = 0; d < m; ++d) dst.col(c).head(nc) += es.eigenvectors()(d, m - 1 - c) * zz_.col(d).head(nc);
     }
+    return orthonormalize(dst, nc, top);
   };
-  const auto times_h = [&](const Eigen::MatrixXd& coef) {  // q_ = H coef (coef: nc x l_)
-    q_.setZero();
-    for (Index c = 0; c < l_; ++c)
-      for (Index w = 0; w < nc; ++w) q_.col(c) += coef(w, c) * H.col(w);
-  };
-  const auto ht_q = [&] {  // bq_ = H^T q_
-    for (Index c = 0; c < l_; ++c)
-      for (Index w = 0; w < nc; ++w) bq_(w, c) = H.col(w).dot(q_.col(c));
-  };
-  times_h(omega_);
-  orth();
-  for (int it = 0; it < o_.power_iters; ++it) {
-    ht_q();
-    times_h(bq_);
-    orth();
+  for (int it = 0;; ++it) {
+    for (Index w = 0; w < nc; ++w)  // Z = G B, row by row (G symmetric: its column w)
+      zz_.row(w).head(m).noalias() = G.col(w).transpose() * bb_.topLeftCorner(nc, m);
+    Tm.resize(m, m);
+    for (Index a = 0; a < m; ++a)
+      for (Index b = 0; b <= a; ++b)
+        Tm(a, b) = Tm(b, a) = 0.5 * (bb_.col(a).head(nc).dot(zz_.col(b).head(nc)) +
+                                     bb_.col(b).head(nc).dot(zz_.col(a).head(nc)));
+    es.compute(Tm);  // ascending eigenvalues
+    if (it == o_.power_iters) break;
+    m = power(bb_);
   }
-  ht_q();
-  Small G(l_, l_);
-  for (Index a = 0; a < l_; ++a)
-    for (Index b = 0; b <= a; ++b) G(a, b) = G(b, a) = bq_.col(a).head(nc).dot(bq_.col(b).head(nc));
-  Eigen::SelfAdjointEigenSolver<Small> es(G);  // ascending eigenvalues
-  for (Index c = 0; c < l_; ++c) s_[std::size_t(c)] = std::sqrt(std::max(0.0, es.eigenvalues()(l_ - 1 - c)));
-  if (!(s_[0] > 0)) {
-    k_ = 0;
-    return;
+  for (Index c = 0; c < l_; ++c)
+    s_[std::size_t(c)] = c < m ? std::sqrt(std::max(0.0, es.eigenvalues()(m - 1 - c))) : 0.0;
+  k_ = 0;
+  if (s_[0] > 0) {
+    RankSpec spec;
+    spec.rank = o_.ringing_rank, spec.max_rank = o_.ringing_max_rank;
+    // fewer traces than components during the warm-up; 1e-7: G squares the condition number
+    Index nonzero = 0;
+    while (nonzero < l_ && s_[std::size_t(nonzero)] > 1e-7 * s_[0]) ++nonzero;
+    k_ = std::min(choose_rank(spec, s_, G.trace()), nonzero);
   }
-  RankSpec spec;
-  spec.rank = o_.ringing_rank, spec.max_rank = o_.ringing_max_rank;
-  Index nonzero = 0;  // fewer columns than components during the warm-up
-  while (nonzero < l_ && s_[std::size_t(nonzero)] > 1e-9 * s_[0]) ++nonzero;
-  k_ = std::min(choose_rank(spec, s_, H.squaredNorm()), nonzero);
-  for (Index c = 0; c < k_; ++c) {
-    u_.col(c).setZero();
-    for (Index d = 0; d < l_; ++d) u_.col(c) += es.eigenvectors()(d, l_ - 1 - c) * q_.col(d);
+  const Index kept = power(v_);  // before Z is reused below
+  v_.rightCols(l_ - kept).setZero();
+  for (Index c = 0; c < k_; ++c) {  // U = orth(H B E_k)
+    zz_.col(c).head(nc).setZero();
+    for (Index d = 0; d < m; ++d) zz_.col(c).head(nc) += es.eigenvectors()(d, m - 1 - c) * bb_.col(d).head(nc);
+    u_.col(c).noalias() = hist_.leftCols(nc) * zz_.col(c).head(nc);
   }
+  k_ = orthonormalize(u_, n_, k_);
 }
 
 template <class T>
@@ -280,7 +304,8 @@ void GroundSuppressStream<T>::trace(const T* x, T* y, double* pick) {
   // at every alternation; after it, of the previous traces, every ringing_update traces.
   const bool warm = l_ > 0 && seen_ < o_.ringing_update;
   const Index slot_h = l_ > 0 ? seen_ % o_.ringing_window : 0;
-  if (l_ > 0 && !warm && seen_ % o_.ringing_update == 0) estimate(std::min(seen_, o_.ringing_window));
+  if (l_ > 0 && !warm && seen_ % o_.ringing_update == 0)
+    estimate(std::min(seen_, o_.ringing_window), (seen_ - 1) % o_.ringing_window);
   if (tcount_ > 0) {  // the running template: per-sample median of the previous flattened gates
     for (Index i = 0; i < L_; ++i) g_[std::size_t(i)] = sorted_median(tsort_.col(i).data(), tcount_);
     template_derivative(g_.data());
@@ -298,8 +323,8 @@ void GroundSuppressStream<T>::trace(const T* x, T* y, double* pick) {
     fit(z_.data(), p);
     r_ = x_ - b_;
     if (warm) {
-      hist_.col(slot_h) = r_;
-      estimate(std::min(seen_ + 1, o_.ringing_window));
+      store(slot_h, std::min(seen_ + 1, o_.ringing_window), r_);
+      estimate(std::min(seen_ + 1, o_.ringing_window), slot_h);
     }
     project(r_, c_);
     if (k_ == 0 && !warm) break;
@@ -323,7 +348,7 @@ void GroundSuppressStream<T>::trace(const T* x, T* y, double* pick) {
     tring_(slot, i) = v;
   }
   tcount_ = std::min(tcount_ + 1, N);
-  if (l_ > 0) hist_.col(slot_h) = r_;
+  if (l_ > 0 && !warm) store(slot_h, std::min(seen_ + 1, o_.ringing_window), r_);
   if (o_.outlier_window > 1) {
     const auto ps = std::size_t(seen_ % o_.outlier_window);
     pring_[ps] = p, dring_[ps] = dev_;

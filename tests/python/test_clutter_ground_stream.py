@@ -72,6 +72,29 @@ def test_no_full_depth_stripes_at_ground_excursions():
     assert p99_db(ringing_rank=None, ringing_update=16) > -12  # the scene does catch the first version
 
 
+def test_ringing_subspace_tracks_the_window_svd():
+    # data zero over the bounce search and gate (samples < 100): the bounce model is exactly 0, so
+    # y_j = x_j - U U^T x_j, U the leading 3 left singular vectors of the previous 64 traces (numpy
+    # SVD here); three Rickers drifting in delay and amplitude, noise 0.01; after the first window
+    n, m, w = 256, 300, 64
+    s = np.arange(m)[None, :].astype(float)
+    t = np.arange(n)[:, None] * DT
+    x = ((1 + 0.3 * np.sin(0.05 * s)) * ricker(t - 3.5 - 0.3 * np.sin(0.011 * s))
+         + 0.5 * (1 + 0.5 * np.sin(0.13 * s)) * ricker(t - 4.5 - 0.2 * np.cos(0.017 * s), 2.0)
+         + 0.3 * np.cos(0.07 * s) * ricker(t - 5.5 + 0.2 * np.sin(0.023 * s), 1.2))
+    x += 0.01 * np.random.default_rng(3).standard_normal((n, m))
+    x[:100] = 0
+    x = np.asfortranarray(x)
+    for q, tol in ((0, 2e-3), (2, 5e-6)):
+        y = clutter.suppress_ground_causal(x, DT, search_ns=(0.0, 1.0), ringing_window=w, power_iters=q)
+        worst = 0.0
+        for j in range(w, m):
+            u = np.linalg.svd(x[:, j - w:j], full_matrices=False)[0][:, :3]
+            ref = x[:, j] - u @ (u.T @ x[:, j])
+            worst = max(worst, np.linalg.norm(y[:, j] - ref) / np.linalg.norm(x[:, j]))
+        assert worst < tol, (q, worst)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_any_split_gives_the_same_numbers(dtype):
     d = scene(200, 120)[0].astype(dtype)

@@ -108,19 +108,23 @@ struct GroundStreamOptions {
   /// excursion) gets the wrong ringing coefficient and comes out with a full-depth stripe, and
   /// each flip is a step along the track. docs/clutter.md, "Streaming ground suppression".
   Index ringing_rank = 3, ringing_max_rank = 3;
-  Index ringing_window = 256;  ///< traces of x - bounce the ringing subspace is estimated from
+  /// Traces of x - bounce the ringing subspace is estimated from (its Gram matrix: 8 window^2 bytes).
+  Index ringing_window = 256;
   /// Traces between its re-estimations. Default every trace: a subspace 16 traces old misses the
   /// misfit directions of the latest ground excursions, which then leak into the ringing
-  /// coefficient as full-depth stripes; cost O(n ringing_window l (2 power_iters + 2)) per estimate.
+  /// coefficient as full-depth stripes. The estimate is warm-started subspace iteration on the
+  /// window's trace-space Gram matrix (updated by one row per trace): per estimate
+  /// O(ringing_window^2 (l + 1) (power_iters + 1) + n ringing_window k), plus n ringing_window per trace.
   Index ringing_update = 1;
-  int power_iters = 2;         ///< of the subspace's randomised range finder
+  int power_iters = 0;         ///< extra block power steps per re-estimation (0..20; one is always done)
   int iterations = 2;          ///< per-trace alternations pick -> bounce fit -> ringing; 1..20
 };
 
 /// Streaming (causal) suppress_ground, latency 0 traces: trace j is cleaned from itself and the
 /// traces before it. Running ground template = per-sample median of the last template_traces
 /// flattened gates; ringing C = U U^T (x_j - B_j), U the leading left singular vectors of the last
-/// ringing_window traces of x - B, re-estimated before trace j when j % ringing_update == 0; during
+/// ringing_window traces of x - B (tracked: Rayleigh-Ritz on the previous basis plus the newest
+/// trace, then a power step), re-estimated before trace j when j % ringing_update == 0; during
 /// the warm-up (j < ringing_update) from traces [0, j], trace j included, at every alternation (so
 /// the first traces come out near zero: trace 0 spans its own subspace). Bit-identical for any split of
 /// the traces into blocks. The constructor allocates everything; process() allocates nothing.
@@ -150,7 +154,8 @@ class GroundSuppressStream {
   void fit(const double* z, double p);
   void template_derivative(const double* g);
   void project(const Eigen::VectorXd& r, Eigen::VectorXd& c) const;
-  void estimate(Index n_cols);
+  void store(Index slot, Index n_cols, const Eigen::VectorXd& r);
+  void estimate(Index n_cols, Index newest);
 
   TraceFormat f_;
   GroundStreamOptions o_;
@@ -166,8 +171,9 @@ class GroundSuppressStream {
   std::vector<double> pring_, dring_, scratch_;
   Index pcount_ = 0;
   double dev_ = 0;  // deviation of the last pick from the previous picks' median
-  // ringing subspace
-  Eigen::MatrixXd hist_, omega_, q_, u_, bq_;
+  // ringing subspace: history ring (n x window), its Gram matrix over ring slots, the tracked
+  // trace-space basis (window x l), scratch (window x (l + 1)), U (n x l)
+  Eigen::MatrixXd hist_, gram_, v_, bb_, zz_, u_;
   std::vector<double> s_;
   Index k_ = 0;
   // per-trace buffers

@@ -259,8 +259,10 @@ class GroundSuppressStream:
     ``template_traces`` flattened gates of ``x - C``; ``U`` holds the leading
     left singular vectors of the last ``ringing_window`` traces of ``x - B``,
     re-estimated every ``ringing_update`` traces (every trace during the
-    warm-up), ``ringing_rank`` of them (default 3) or as many as the largest
-    singular-value gap says (up to ``ringing_max_rank``). The reference time
+    warm-up) by warm-started subspace iteration on the window's trace-space
+    Gram matrix (Rayleigh-Ritz on the previous basis plus the newest trace,
+    then a power step), ``ringing_rank`` of them (default 3) or as many as
+    the largest singular-value gap says (up to ``ringing_max_rank``). The reference time
     and the gate come from the first trace. Formulas: ``docs/clutter.md``,
     "Streaming ground suppression". One per stream (not thread-safe);
     ``process`` allocates nothing in C++.
@@ -297,13 +299,16 @@ class GroundSuppressStream:
     ringing_max_rank : int, default 3
         Cap of the automatic rank (1..13).
     ringing_window : int, default 256
-        Traces of ``x - B`` the subspace is estimated from.
+        Traces of ``x - B`` the subspace is estimated from (its Gram matrix
+        takes ``8 ringing_window**2`` bytes).
     ringing_update : int, default 1
         Traces between re-estimations. Every trace by default: a subspace a
         few traces old misses the bounce misfit of the latest ground
         excursions, which then leaks into ``C`` as full-depth stripes.
-    power_iters : int, default 2
-        Power passes of the subspace's randomised range finder (0..20).
+    power_iters : int, default 0
+        Extra block power steps per re-estimation, on top of the one always
+        done (0..20); each costs ``2 ringing_window**2 (l + 1)`` flops (``l``
+        = rank + 2).
     iterations : int, default 2
         Per-trace alternations (1..20).
     dtype : {numpy.float32, numpy.float64}, default numpy.float32
@@ -316,7 +321,7 @@ class GroundSuppressStream:
 
     def __init__(self, n_samples, dt_ns, *, search_ns=None, outlier_window=15, outlier_mads=4.0, refine_iterations=2,
                  gate_ns=None, template_traces=128, fit_shift=True, remove_ringing=True, ringing_rank=3,
-                 ringing_max_rank=3, ringing_window=256, ringing_update=1, power_iters=2, iterations=2,
+                 ringing_max_rank=3, ringing_window=256, ringing_update=1, power_iters=0, iterations=2,
                  dtype=np.float32):
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
