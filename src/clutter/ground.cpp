@@ -220,14 +220,7 @@ GroundFit remove_impl(ConstView<T> in, View<T> out, const TraceFormat& f, std::v
           const double ww = w[std::size_t(i)], gi = g[std::size_t(i)], di = dg[std::size_t(i)], yi = double(y(i0 + i, j));
           gg += ww * gi * gi, gd += ww * gi * di, dd += ww * di * di, gy += ww * gi * yi, dy += ww * di * yi, yy += ww * yi * yi;
         }
-        double a = 0, b = 0;
-        const double det = gg * dd - gd * gd;
-        if (o.fit_shift && gg > 0 && det > 1e-12 * gg * dd) {
-          a = (gy * dd - dy * gd) / det;
-          b = (dy * gg - gy * gd) / det;
-        } else if (gg > 0) {
-          a = gy / gg;
-        }
+        const auto [a, b] = detail::scale_shift(gg, gd, dd, gy, dy, o.fit_shift);
         double em = 0;
         for (Index i = 0; i < L; ++i) {
           const double v = w[std::size_t(i)] * (a * g[std::size_t(i)] + b * dg[std::size_t(i)]);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "sapper/core/types.hpp"
@@ -30,6 +31,14 @@ double period_ns(const V& g, Index n, Index c, double dt) {
   while (a > 0 && (g[std::size_t(a - 1)] > 0) == pos && g[std::size_t(a - 1)] != 0) --a;
   while (b + 1 < n && (g[std::size_t(b + 1)] > 0) == pos && g[std::size_t(b + 1)] != 0) ++b;
   return std::max(2.0 * double(b - a + 1) * dt, 4 * dt);
+}
+
+/// {a, b} of the weighted least squares y ~ a g + b g' from its normal-equation sums; b = 0 without
+/// fit_shift or when g and g' are nearly collinear (a then scales g alone).
+inline std::pair<double, double> scale_shift(double gg, double gd, double dd, double gy, double dy, bool fit_shift) {
+  const double det = gg * dd - gd * gd;
+  if (fit_shift && gg > 0 && det > 1e-12 * gg * dd) return {(gy * dd - dy * gd) / det, (dy * gg - gy * gd) / det};
+  return {gg > 0 ? gy / gg : 0.0, 0.0};
 }
 
 /// Parabolic vertex offset (samples, in [-0.5, 0.5]) of three values with the middle one largest.

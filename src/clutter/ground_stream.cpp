@@ -200,14 +200,7 @@ void GroundSuppressStream<T>::fit(const double* z, double p) {
     const double ww = w_[std::size_t(i)], gi = g[i], di = dg_[std::size_t(i)], yi = yb_[std::size_t(i)];
     gg += ww * gi * gi, gd += ww * gi * di, dd += ww * di * di, gy += ww * gi * yi, dy += ww * di * yi;
   }
-  double a = 0, b = 0;
-  const double det = gg * dd - gd * gd;
-  if (o_.fit_shift && gg > 0 && det > 1e-12 * gg * dd) {
-    a = (gy * dd - dy * gd) / det;
-    b = (dy * gg - gy * gd) / det;
-  } else if (gg > 0) {
-    a = gy / gg;
-  }
+  const auto [a, b] = detail::scale_shift(gg, gd, dd, gy, dy, o_.fit_shift);
   r_.setZero();
   for (Index i = 0; i < L_; ++i) r_(i0_ + i) = w_[std::size_t(i)] * (a * g[i] + b * dg_[std::size_t(i)]);
   delayed(r_.data(), n_, (p - ref_ns_) / dt, 0, n_, b_.data());
