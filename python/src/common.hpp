@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "sapper/sapper.hpp"
 
@@ -19,6 +20,18 @@ template <class T>
 Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>> as_matrix(Arr<T>& a) {
   if (a.ndim() != 2) throw ValueError("expected a 2-D array (n_samples, n_traces)");
   return {a.mutable_data(), a.shape(0), a.shape(1), Eigen::OuterStride<>(std::max<py::ssize_t>(a.shape(0), 1))};
+}
+
+/// One column-major view per channel of a Fortran-ordered (n_samples, n_traces, n_channels) array.
+template <class T>
+std::vector<ConstView<T>> channel_views(const py::array_t<T, py::array::f_style>& a) {
+  if (a.ndim() != 3) throw ValueError("expected a 3-D array (n_samples, n_traces, n_channels)");
+  const Index m = a.shape(0), n = a.shape(1);
+  std::vector<ConstView<T>> v;
+  for (Index c = 0; c < a.shape(2); ++c)
+    v.emplace_back(Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>(a.data() + c * m * n, m, n,
+                                                                         Eigen::OuterStride<>(std::max<Index>(m, 1))));
+  return v;
 }
 
 /// Hands a Matrix's storage to numpy without a copy: the first rows x cols in column-major order.

@@ -22,15 +22,10 @@ void bind_type(py::module_& m) {
   m.def("context_features", [](py::array_t<T, py::array::f_style> a, const Ints& trace, const Ints& channel,
                                const Ints& sample, const Doubles& x, const Doubles& y, const Doubles& score,
                                Index half, Index step, Index search, double local_m, int threads) {
-    if (a.ndim() != 3) throw ValueError("expected a 3-D array (n_samples, n_traces, n_channels)");
+    const std::vector<ConstView<T>> ch = channel_views<T>(a);
     const auto n = std::size_t(trace.size());
     for (const py::ssize_t s : {channel.size(), sample.size(), x.size(), y.size(), score.size()})
       if (std::size_t(s) != n) throw ValueError("the alarm fields must have one entry per alarm");
-    const Index ns = a.shape(0), nt = a.shape(1);
-    std::vector<ConstView<T>> ch;
-    for (Index c = 0; c < a.shape(2); ++c)
-      ch.emplace_back(Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>(a.data() + c * ns * nt, ns, nt,
-                                                                           Eigen::OuterStride<>(std::max<Index>(ns, 1))));
     std::vector<GprAlarm> al(n);
     for (std::size_t k = 0; k < n; ++k) {
       al[k].trace = Index(trace.data()[k]), al[k].channel = Index(channel.data()[k]);
@@ -43,12 +38,8 @@ void bind_type(py::module_& m) {
       py::gil_scoped_release nogil;
       r = context_features<T>(ch, al, o, threads);
     }
-    // row-major copy: the caller stacks it beside other feature rows
-    py::array_t<double> out({r.rows(), r.cols()});
-    auto v = out.mutable_unchecked<2>();
-    for (Index i = 0; i < r.rows(); ++i)
-      for (Index j = 0; j < r.cols(); ++j) v(i, j) = r(i, j);
-    return out;
+    const Index rows = r.rows(), cols = r.cols();
+    return adopt(std::move(r), rows, cols);
   });
 }
 

@@ -60,25 +60,11 @@ py::array_t<typename M::Scalar> rows(const M& m) {
 }
 
 template <class T>
-using Arr3 = py::array_t<T, py::array::f_style>;
-
-template <class T>
-std::vector<ConstView<T>> channel_views(Arr3<T>& a) {
-  if (a.ndim() != 3) throw ValueError("expected a 3-D array (n_samples, n_traces, n_channels)");
-  const Index m = a.shape(0), n = a.shape(1);
-  std::vector<ConstView<T>> v;
-  for (Index c = 0; c < a.shape(2); ++c)
-    v.emplace_back(Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>(a.data() + c * m * n, m, n,
-                                                                         Eigen::OuterStride<>(std::max<Index>(m, 1))));
-  return v;
-}
-
-template <class T>
 class Stream {
  public:
   Stream(Index n_samples, double dt, double tz, Index nc, const py::dict& d)
       : s_({n_samples, dt, tz}, nc, options(d)) {}
-  py::tuple process(Arr3<T> a) {
+  py::tuple process(Arr<T> a) {
     auto v = channel_views<T>(a);
     return run([&](const TraceRows& r) { return s_.process(v, alarms_, r); }, a.shape(1));
   }
@@ -107,7 +93,7 @@ class Stream {
 
 template <class T>
 void bind_type(py::module_& m) {
-  m.def("prescreen", [](Arr3<T> a, double dt, double tz, const py::dict& d) {
+  m.def("prescreen", [](Arr<T> a, double dt, double tz, const py::dict& d) {
     auto v = channel_views<T>(a);
     const PrescreenOptions o = options(d);
     Prescreen p;
