@@ -480,12 +480,11 @@ def preprocess(readings, *, base=None, sensor_offsets=None, despike_spikes=True,
             raise ValueError(f"lag = {lag!r} must be 'estimate', 'dipoles', a number (s) or None")
         if lag == "dipoles" and field is None:
             raise ValueError("lag = 'dipoles' needs field = (total_nt, inclination_deg, declination_deg)")
-        e = {"lag_s": np.nan}
-        if lag == "dipoles":
+        method = lag if lag == "dipoles" else "profiles"
+        if method == "dipoles":
             e = estimate_lag(r, method="dipoles", field=field, sensor_height_m=sensor_height_m, threads=threads)
-        method = "dipoles" if np.isfinite(e["lag_s"]) else "profiles"
-        if method == "profiles":
-            e = estimate_lag(r, threads=threads)
+        if method == "profiles" or not np.isfinite(e["lag_s"]):  # no anomaly qualified: fall back
+            method, e = "profiles", estimate_lag(r, threads=threads)
         if np.isfinite(e["lag_s"]):
             r = correct_lag(r, e["lag_s"])
             steps.append({"step": "lag", "lag_s": e["lag_s"], "method": method, "pairs": e["pairs"],
