@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "../gpr/kernels.hpp"
 #include "ground_detail.hpp"
 #include "sapper/clutter/ground.hpp"
 #include "sapper/clutter/subspace.hpp"
@@ -32,32 +33,10 @@ Index orthonormalize(Eigen::MatrixXd& m, Index rows, Index cols) {
   return kept;
 }
 
-/// out[i - lo] = z(i - d) for i in [lo, hi): z delayed by d samples, 16-tap Lanczos (weights
-/// normalised to sum 1, as gpr::shift_traces), samples outside [0, n) of z read as 0.
+/// out[i - lo] = z(i - d) for i in [lo, hi): z delayed by d samples (gpr::shift_traces' 16-tap
+/// Lanczos kernel), samples outside [0, n) of z read as 0.
 void delayed(const double* z, Index n, double d, Index lo, Index hi, double* out) {
-  constexpr int M = 8;
-  const double s = -d, fl = std::floor(s), u = s - fl;
-  double w[2 * M];
-  int taps = 2 * M, o0 = -M + 1;
-  if (u < 1e-9 || u > 1 - 1e-9) {
-    w[0] = 1, taps = 1, o0 = u < 0.5 ? 0 : 1;
-  } else {
-    double sum = 0;
-    for (int k = 0; k < taps; ++k) {
-      const double x = u - (o0 + k);
-      w[k] = std::sin(std::numbers::pi * x) * std::sin(std::numbers::pi * x / M) * M /
-             (std::numbers::pi * std::numbers::pi * x * x);
-      sum += w[k];
-    }
-    for (int k = 0; k < taps; ++k) w[k] /= sum;
-  }
-  const Index base = Index(fl) + o0;
-  for (Index i = lo; i < hi; ++i) {
-    double acc = 0;
-    for (int k = 0; k < taps; ++k)
-      if (const Index j = i + base + k; j >= 0 && j < n) acc += w[k] * z[j];
-    out[i - lo] = acc;
-  }
+  gpr::detail::shift_one(z, n, out, hi - lo, lo, d);
 }
 
 /// Median of the first c entries of the sorted column v.

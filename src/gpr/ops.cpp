@@ -486,7 +486,8 @@ void time_zero(ConstView<T> in, View<T> out, const TraceFormat& f, const TimeZer
   template struct detail::BandpassKernel<T>;                                                               \
   template struct detail::EnvelopeKernel<T>;                                                               \
   template struct detail::TimeZeroKernel<T>;                                                               \
-  template class detail::BackgroundCore<T>;
+  template class detail::BackgroundCore<T>;                                                                \
+  template void detail::shift_one<T>(const T*, Index, T*, Index, Index, double);
 SAPPER_GPR_INSTANTIATE(float)
 SAPPER_GPR_INSTANTIATE(double)
 
