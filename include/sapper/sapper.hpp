@@ -7,4 +7,5 @@
 #include "sapper/gpr.hpp"
 #include "sapper/io.hpp"
 #include "sapper/mag.hpp"
+#include "sapper/pipeline.hpp"
 #include "sapper/sim.hpp"

@@ -17,12 +17,13 @@ Data flow, formulas and measured Pd/FAR: ``docs/detect.md``.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _core, classify, clutter, gpr, mag
+from . import _core, classify, mag
 from . import eval as sev
 from .detect import features as dfeat
 from .detect import prescreen as dps
@@ -75,10 +76,6 @@ def _lane_arrays(lane):
     return d, float(lane.dt_ns), float(lane.time_zero_ns), x, y
 
 
-def _spacing(x):
-    return float(np.median(np.diff(x)))
-
-
 def preprocess_gpr(data, dt_ns, x, *, background_m=1.0, band_mhz=(500.0, 3500.0), ground=True, search_ns=(0.8, 6.0)):
     """Noise and clutter removal per channel: band-pass, adaptive ground-bounce removal, and a
     moving-mean background over ``background_m`` along track.
@@ -86,15 +83,16 @@ def preprocess_gpr(data, dt_ns, x, *, background_m=1.0, band_mhz=(500.0, 3500.0)
     The band-pass cuts the white noise outside the antenna's band (most of a long gate's energy
     at 40 dB SNR); :func:`sapper.clutter.remove_ground` follows the bounce on rough ground; the
     moving mean takes out the coupling, its ringing and what is left of the bounce (what stays
-    the same over a metre of lane), keeping hyperbolas up to about half that size.
+    the same over a metre of lane), keeping hyperbolas up to about half that size. Computed by the
+    C++ ``sapper::pipeline::preprocess_gpr`` (include/sapper/pipeline/gpr.hpp), the chain's first stage.
 
     Parameters
     ----------
-    data : numpy.ndarray, shape (n_samples, n_traces, n_channels)
+    data : numpy.ndarray, shape (n_samples, n_traces, n_channels) or (n_samples, n_traces)
     dt_ns : float
         Sample interval, ns.
     x : numpy.ndarray, shape (n_traces,)
-        Trace positions, m.
+        Trace positions, m (increasing).
     background_m : float, default 1.0
         Length of the background window, m.
     band_mhz : (float, float) or None, default (500, 3500)
@@ -113,21 +111,75 @@ def preprocess_gpr(data, dt_ns, x, *, background_m=1.0, band_mhz=(500.0, 3500.0)
     Raises
     ------
     ValueError
-        NaN/Inf data or a window shorter than 3 traces.
+        NaN/Inf data (naming channel, sample and trace), a window shorter than 3 traces, x not
+        increasing, a band outside [0, Nyquist].
     """
-    w = int(round(background_m / _spacing(x))) | 1
-    if w < 3:
-        raise ValueError(f"background_m = {background_m} is under 3 traces of {_spacing(x):g} m")
-    w = min(w, data.shape[1] - (1 - data.shape[1] % 2))
-    out = np.empty(data.shape, dtype=data.dtype, order="F")
-    for c in range(data.shape[2]):
-        b = np.asfortranarray(data[:, :, c])
-        if band_mhz is not None:
-            b = gpr.bandpass(b, dt_ns, band_mhz[0], band_mhz[1])
-        if ground:
-            b = clutter.remove_ground(b, dt_ns, clutter.track_ground(b, dt_ns, search_ns=search_ns))[0]
-        out[:, :, c] = gpr.moving_background(b, w)
-    return out
+    d = _c_scan(data)
+    out = _lib(d).preprocess(d, float(dt_ns), np.ascontiguousarray(x, dtype=np.float64),
+                             _preprocess_options(background_m, band_mhz, ground, search_ns))
+    return out[:, :, 0] if np.ndim(data) == 2 else out
+
+
+def _c_scan(data):
+    """data as a Fortran-ordered float32/float64 (n_samples, n_traces, n_channels) array."""
+    d = np.asarray(data)
+    if d.dtype not in (np.float32, np.float64):
+        if d.dtype.kind not in "iuf":
+            raise ValueError(f"data has dtype {d.dtype}; expected real numbers")
+        d = d.astype(np.float64)
+    d = d[:, :, None] if d.ndim == 2 else d
+    if d.ndim != 3 or d.size == 0:
+        raise ValueError(f"data has shape {np.shape(data)}; expected a non-empty (n_samples, n_traces[, n_channels])")
+    return np.asfortranarray(d)
+
+
+def _lib(d):
+    return _core.pipeline.f32 if d.dtype == np.float32 else _core.pipeline.f64
+
+
+def _preprocess_options(background_m, band_mhz, ground, search_ns):
+    o = {"background_m": float(background_m), "bandpass": band_mhz is not None, "ground": bool(ground),
+         "search_start_ns": float(search_ns[0]), "search_end_ns": float(search_ns[1])}
+    if band_mhz is not None:
+        o["band_low_mhz"], o["band_high_mhz"] = float(band_mhz[0]), float(band_mhz[1])
+    return o
+
+
+def _prescreen_options(n_traces, x, gate_ns, statistic, options):
+    """The chain's prescreener options: GPR_PRESCREEN overridden by ``options`` (validated as
+    :func:`prescreen_gpr`'s; ``separation_m`` converted to traces by the chain)."""
+    if statistic not in ("energy", "lms"):
+        raise ValueError(f"statistic = {statistic!r} must be 'energy' or 'lms'")
+    kw = {**GPR_PRESCREEN, **options}
+    lms = {k: kw.pop(k) for k in ("traces", "gap", "depth", "channels", "step") if k in kw} if statistic == "lms" else {}
+    o = dps._cfar_opts(n_traces, x, **kw)
+    if statistic == "lms":
+        o.update(dps._lms_opts(**{"traces": 4, "gap": 4, "depth": 1, "channels": 0, "step": 0.05, **lms}))
+    sep_m = kw.get("separation_m")
+    o["separation_m"] = float(sep_m) if sep_m is not None and kw.get("trace_spacing_m") is None else math.nan
+    o.update(statistic=statistic, gate_start_ns=float(gate_ns[0]), gate_end_ns=float(gate_ns[1]))
+    return o
+
+
+def _lane_chain(lane, model, *, background_m, gate_ns, statistic, threads, merge=True, **prescreen_options):
+    """The C++ chain of a lane (antenna height and offset from ``lane.scene`` when it has them) and its data."""
+    d, dt, tz, x, y = _lane_arrays(lane)
+    scene = getattr(lane, "scene", None)
+    ant = scene.get("antenna", {}) if isinstance(scene, dict) else {}
+    o = {**_preprocess_options(background_m, (500.0, 3500.0), True, (0.8, 6.0)),
+         **_prescreen_options(d.shape[1], x, gate_ns, statistic, prescreen_options),
+         "antenna_height_m": float(ant.get("height_m", 0.0)), "offset_m": float(ant.get("offset_m", 0.0)),
+         "merge": bool(merge), "threads": int(threads)}
+    d = np.asfortranarray(d)
+    return _lib(d).GprChain(model, d.shape[0], dt, tz, x, y, o), d
+
+
+def _prescreen_of(c):
+    """A :class:`~sapper.detect.prescreen.Prescreen` of the chain's candidates."""
+    tr, ch, sm, t, x, y, s = c.alarms
+    a = np.empty(len(tr), dps.ALARM_DTYPE)
+    a["trace"], a["channel"], a["sample"], a["time_ns"], a["x"], a["y"], a["confidence"] = tr, ch, sm, t, x, y, s
+    return dps.Prescreen(a, c.statistic, c.score, c.sample)
 
 
 def prescreen_gpr(data, dt_ns, time_zero_ns, x, y, *, gate_ns=(0.6, 8.0), statistic="energy", **options):
@@ -161,17 +213,6 @@ def prescreen_gpr(data, dt_ns, time_zero_ns, x, y, *, gate_ns=(0.6, 8.0), statis
     return fn(data, dt_ns, time_zero_ns=time_zero_ns, gate_ns=gate_ns, x=x, y=y, **kw)
 
 
-def _extent(score, trace, channel, level):
-    """Traces along track and channels across where the CFAR score stays above ``level``."""
-    row = score[:, channel] >= level
-    lo = hi = trace
-    while lo > 0 and row[lo - 1]:
-        lo -= 1
-    while hi < len(row) - 1 and row[hi + 1]:
-        hi += 1
-    return hi - lo + 1, int(np.count_nonzero(score[trace] >= level))
-
-
 def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.0, offset_m=0.0, threads=0):
     """Feature rows of the prescreener's alarms.
 
@@ -183,7 +224,9 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
     sample at the alarm over the channel's rms: its sign against the negative air-soil bounce
     tells denser from lighter objects). The hyperbola fit takes the ground's sign as -1 (soil
     is always denser than air) and the antenna geometry given. Last, :func:`context_features`
-    (waveform, neighbouring channels and traces, ranks in the lane).
+    (waveform, neighbouring channels and traces, ranks in the lane). Computed by the C++ chain
+    (``sapper::pipeline::GprChain::features``, include/sapper/pipeline/gpr.hpp) on ``threads``
+    threads (0 = all cores; the result does not depend on it).
 
     Returns
     -------
@@ -191,30 +234,16 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
         ``(n_alarms, n_features)`` float64 (non-finite entries set to 0), names, ``ok`` (False
         where the feature window did not fit: those rows are zeros).
     """
+    d = _c_scan(data)
     a = prescreen.alarms
-    score = prescreen.score.reshape(len(x), -1)
-    names = dfeat.feature_names(**GPR_FEATURES) + ["ps_score", "ps_log_score", "ps_time_ns", "ps_length_traces",
-                                                    "ps_width_channels", "ps_signed_peak"]
-    hyp = dict(ground_sign=-1, antenna_height_m=antenna_height_m, offset_m=offset_m)
-    X = np.zeros((len(a), len(names)))
-    ok = np.zeros(len(a), dtype=bool)
-    for c in np.unique(a["channel"]):
-        i = np.nonzero(a["channel"] == c)[0]
-        f, _, good = dfeat.alarm_features(np.asfortranarray(data[:, :, c]), np.column_stack([a["trace"][i],
-                                          a["sample"][i]]), dt_ns, time_zero_ns, positions=x, threads=threads,
-                                          hyperbola_options=hyp, **GPR_FEATURES)
-        X[i, :f.shape[1]] = f
-        ok[i] = good
-    rms = np.sqrt(np.mean(np.square(data, dtype=np.float64), axis=(0, 1))) + 1e-30
-    for k, al in enumerate(a):
-        t, c = int(al["trace"]), int(al["channel"])
-        n_tr, n_ch = _extent(score, t, c, 0.5 * al["confidence"])
-        X[k, -6:] = (al["confidence"], np.log(max(al["confidence"], 1e-12)), al["time_ns"], n_tr, n_ch,
-                     data[int(al["sample"]), t, c] / rms[c])
-    C, cnames = context_features(data, prescreen, threads=threads)
-    X = np.hstack([X, C])
-    X[~np.isfinite(X)] = 0.0
-    return X, names + cnames, ok
+    o = {"antenna_height_m": math.nan if antenna_height_m is None else float(antenna_height_m),
+         "offset_m": float(offset_m), "threads": int(threads),
+         "gate_start_ns": -float(time_zero_ns), "gate_end_ns": math.inf}   # any gate: the chain prescreens nothing here
+    chain = _lib(d).GprChain(None, d.shape[0], float(dt_ns), float(time_zero_ns), np.asarray(x, dtype=np.float64),
+                             np.zeros(d.shape[2]), o)
+    c = chain.features(d, a["trace"], a["channel"], a["sample"], a["time_ns"], a["x"], a["y"], a["confidence"],
+                       np.asarray(prescreen.score, dtype=np.float64).reshape(len(x), -1))
+    return c.features, list(chain.feature_names), c.ok
 
 
 def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3, threads=0):
@@ -376,26 +405,28 @@ def merge_radius(proba, ap_m=0.25, large_m=0.5):
 def gpr_candidates(lane, *, background_m=1.0, gate_ns=(0.6, 8.0), statistic="energy", threads=0,
                    **prescreen_options):
     """The GPR stages before the classifier: :func:`preprocess_gpr`, :func:`prescreen_gpr`,
-    :func:`gpr_features` (the antenna height and offset from ``lane.scene`` when it has them).
+    :func:`gpr_features` (the antenna height and offset from ``lane.scene`` when it has them), run
+    by the C++ chain (``sapper::pipeline::GprChain::candidates``) without returning to Python.
 
     Returns
     -------
     (Prescreen, numpy.ndarray, list of str, numpy.ndarray)
         The prescreener's result and the feature rows, names and ``ok`` of its alarms.
     """
-    d, dt, tz, x, y = _lane_arrays(lane)
-    pre = preprocess_gpr(d, dt, x, background_m=background_m)
-    ps = prescreen_gpr(pre, dt, tz, x, y, gate_ns=gate_ns, statistic=statistic, **prescreen_options)
-    scene = getattr(lane, "scene", None)
-    ant = scene.get("antenna", {}) if isinstance(scene, dict) else {}
-    X, names, ok = gpr_features(pre, ps, dt, tz, x, antenna_height_m=ant.get("height_m", 0.0),
-                                offset_m=ant.get("offset_m", 0.0), threads=threads)
-    return ps, X, names, ok
+    chain, d = _lane_chain(lane, None, background_m=background_m, gate_ns=gate_ns, statistic=statistic,
+                           threads=threads, **prescreen_options)
+    c = chain.candidates(d)
+    return _prescreen_of(c), c.features, list(chain.feature_names), c.ok
 
 
 def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statistic="energy", merge=True,
                threads=0, **prescreen_options):
     """GPR branch: preprocessing, prescreener, features and classifier of a lane.
+
+    Run by the C++ chain (``sapper::pipeline::GprChain``, include/sapper/pipeline/gpr.hpp) end to
+    end for a :mod:`sapper.classify` model; any other model with ``predict_proba``,
+    ``classes_`` and ``feature_names_`` classifies the chain's candidates through
+    :func:`classify_rows`, then the chain labels and merges them.
 
     Parameters
     ----------
@@ -425,16 +456,21 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statis
         A lane without those attributes, mismatched shapes, NaN/Inf data, bad options.
     """
     model = _model(model, "gpr")
-    ps, X, names, ok = gpr_candidates(lane, background_m=background_m, gate_ns=gate_ns, statistic=statistic,
-                                      threads=threads, **prescreen_options)
-    p = classify_rows(model, X, names)
-    hyp = names.index("hyp_depth_m")
-    depth = np.where(X[:, names.index("hyp_ok")] > 0, X[:, hyp], np.nan)
-    a = ps.alarms
-    k = merge_alarms(a["x"], a["y"], 1.0 - p[:, CLASSES.index("clutter")], merge_radius(p)) if merge \
-        else np.arange(len(a))
-    return _out(a["x"][k], a["y"][k], p[k], depth=depth[k], time_ns=a["time_ns"][k], score=a["confidence"][k],
-                features=X[k], feature_names=names, ok=ok[k], prescreen=ps)
+    core = getattr(model, "_model", None)
+    core = core if isinstance(core, _core.classify.Model) else None   # else: classify_rows, then the chain
+    chain, d = _lane_chain(lane, core, background_m=background_m, gate_ns=gate_ns, statistic=statistic,
+                           threads=threads, merge=merge, **prescreen_options)
+    names = list(chain.feature_names)
+    if core is not None:
+        c, _, r = chain.alarms(d)
+    else:
+        c = chain.candidates(d)
+        r = chain.detections(c, classify_rows(model, c.features, names))
+    k, X = r["candidate"], c.features
+    return {"x": r["x"], "y": r["y"], "proba": r["proba"], "confidence": r["confidence"],
+            "label": np.array(r["label"], dtype=object), "classes": list(CLASSES), "depth": r["depth"],
+            "time_ns": r["time_ns"], "score": r["score"], "features": X[k], "feature_names": names,
+            "ok": c.ok[k], "prescreen": _prescreen_of(c)}
 
 
 def _model(model, sensor):

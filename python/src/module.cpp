@@ -167,6 +167,7 @@ void bind_detect_prescreen(py::module_& m);  // detect_prescreen.cpp
 void bind_detect_features(py::module_& m);   // detect_features.cpp
 void bind_detect_context(py::module_& m);    // detect_context.cpp
 void bind_classify(py::module_& m);          // classify.cpp
+void bind_pipeline(py::module_& m);          // pipeline.cpp
 }  // namespace sapper::python
 
 PYBIND11_MODULE(_core, m) {
@@ -209,4 +210,5 @@ PYBIND11_MODULE(_core, m) {
   python::bind_detect_features(m);
   python::bind_detect_context(m);
   python::bind_classify(m);
+  python::bind_pipeline(m);
 }

@@ -1,0 +1,201 @@
+// Binding of the GPR detection chain (include/sapper/pipeline/gpr.hpp), wrapped by
+// sapper.pipeline (preprocess_gpr, gpr_features, gpr_candidates, gpr_alarms), which validates the
+// lane and builds the options dict read here; _core.pipeline.f32 / f64 for the C-scan's dtype.
+// C-scans are Fortran-ordered (n_samples, n_traces, n_channels). The GIL is released around the work.
+#include "common.hpp"
+#include "sapper/pipeline/gpr.hpp"
+
+namespace sapper::python {
+namespace {
+using namespace sapper::pipeline;
+using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
+using Ints = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+
+template <class V>
+V get(const py::dict& d, const char* k, V fallback) {
+  return d.contains(k) ? d[k].cast<V>() : fallback;
+}
+
+/// Missing keys keep GprChainOptions' defaults (the prescreener's keys: see detect_prescreen.cpp).
+GprChainOptions options(const py::dict& d) {
+  GprChainOptions o;
+  o.background_m = get(d, "background_m", o.background_m), o.bandpass = get(d, "bandpass", o.bandpass);
+  o.band_low_mhz = get(d, "band_low_mhz", o.band_low_mhz), o.band_high_mhz = get(d, "band_high_mhz", o.band_high_mhz);
+  o.ground = get(d, "ground", o.ground), o.search_start_ns = get(d, "search_start_ns", o.search_start_ns);
+  o.search_end_ns = get(d, "search_end_ns", o.search_end_ns), o.separation_m = get(d, "separation_m", o.separation_m);
+  o.antenna_height_m = get(d, "antenna_height_m", o.antenna_height_m), o.offset_m = get(d, "offset_m", o.offset_m);
+  o.merge = get(d, "merge", o.merge), o.threads = get(d, "threads", o.threads);
+  auto& p = o.prescreen;
+  if (d.contains("statistic"))
+    p.statistic = d["statistic"].cast<std::string>() == "lms" ? detect::Statistic::lms : detect::Statistic::energy;
+  p.gate_start_ns = get(d, "gate_start_ns", p.gate_start_ns), p.gate_end_ns = get(d, "gate_end_ns", p.gate_end_ns);
+  p.lms_traces = get(d, "lms_traces", p.lms_traces), p.lms_gap = get(d, "lms_gap", p.lms_gap);
+  p.lms_depth = get(d, "lms_depth", p.lms_depth), p.lms_channels = get(d, "lms_channels", p.lms_channels);
+  p.lms_step = get(d, "lms_step", p.lms_step);
+  auto& c = p.cfar;
+  if (d.contains("cfar")) {
+    const auto kind = d["cfar"].cast<std::string>();
+    c.cfar = kind == "ca" ? detect::Cfar::cell_average : kind == "os" ? detect::Cfar::order_statistic : detect::Cfar::none;
+  }
+  c.window = get(d, "window", c.window), c.guard = get(d, "guard", c.guard), c.train = get(d, "train", c.train);
+  c.train_channels = get(d, "train_channels", c.train_channels), c.causal = get(d, "causal", c.causal);
+  c.os_rank = get(d, "os_rank", c.os_rank), c.threshold = get(d, "threshold", c.threshold);
+  c.separation = get(d, "separation", c.separation);
+  c.separation_channels = get(d, "separation_channels", c.separation_channels);
+  return o;
+}
+
+std::vector<double> vec(const Doubles& a) { return {a.data(), a.data() + a.size()}; }
+
+template <class T>
+std::vector<View<T>> channel_outputs(py::array_t<T, py::array::f_style>& a) {
+  const Index m = a.shape(0), n = a.shape(1);
+  std::vector<View<T>> v;
+  for (Index c = 0; c < a.shape(2); ++c)
+    v.emplace_back(Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>(a.mutable_data() + c * m * n, m, n,
+                                                                  Eigen::OuterStride<>(std::max<Index>(m, 1))));
+  return v;
+}
+
+/// A numpy view of a row-major matrix owned by `owner` (a Python object kept alive by the array).
+py::array_t<double> rows_view(const classify::RowMatrix& m, py::handle owner) {
+  const auto s = py::ssize_t(sizeof(double));
+  return py::array_t<double>({m.rows(), m.cols()}, {s * std::max<Index>(m.cols(), 1), s}, m.data(), owner);
+}
+
+/// Row-major (n_traces, n_channels) copy of a column-major matrix.
+template <class M>
+py::array_t<typename M::Scalar> trace_rows(const M& m) {
+  py::array_t<typename M::Scalar> r({m.rows(), m.cols()});
+  auto v = r.template mutable_unchecked<2>();
+  for (Index j = 0; j < m.rows(); ++j)
+    for (Index c = 0; c < m.cols(); ++c) v(j, c) = m(j, c);
+  return r;
+}
+
+py::dict detections_dict(const std::vector<GprDetection>& d) {
+  const auto n = py::ssize_t(d.size());
+  py::array_t<std::int64_t> cand(n);
+  py::array_t<double> x(n), y(n), depth(n), t(n), score(n), conf(n), p({n, py::ssize_t(gpr_classes.size())});
+  py::list label;
+  for (py::ssize_t i = 0; i < n; ++i) {
+    const auto& a = d[std::size_t(i)];
+    cand.mutable_at(i) = a.candidate, x.mutable_at(i) = a.x_m, y.mutable_at(i) = a.y_m;
+    depth.mutable_at(i) = a.depth_m, t.mutable_at(i) = a.time_ns, score.mutable_at(i) = a.score;
+    conf.mutable_at(i) = a.confidence;
+    for (std::size_t k = 0; k < a.proba.size(); ++k) p.mutable_at(i, py::ssize_t(k)) = a.proba[k];
+    label.append(a.label_name());
+  }
+  py::dict r;
+  r["candidate"] = cand, r["x"] = x, r["y"] = y, r["depth"] = depth, r["time_ns"] = t, r["score"] = score;
+  r["proba"] = p, r["confidence"] = conf, r["label"] = label;
+  return r;
+}
+
+template <class T>
+void bind_type(py::module_& m) {
+  using Chain = GprChain<T>;
+  using Arr3 = py::array_t<T, py::array::f_style>;
+  m.def("preprocess", [](Arr3 a, double dt, const Doubles& x, const py::dict& o) {
+    const auto in = channel_views<T>(a);
+    const GprChainOptions opt = options(o);
+    const std::vector<double> xs = vec(x);
+    Arr3 out({a.shape(0), a.shape(1), a.shape(2)});
+    auto views = channel_outputs<T>(out);
+    py::gil_scoped_release nogil;
+    preprocess_gpr<T>(in, views, dt, xs, opt);
+    return out;
+  });
+  py::class_<Chain>(m, "GprChain")
+      .def(py::init([](const py::object& model, Index ns, double dt, double tz, const Doubles& x, const Doubles& y,
+                       const py::dict& o) {
+             std::shared_ptr<const classify::Model> mod;
+             if (!model.is_none()) mod = model.cast<std::shared_ptr<classify::Model>>();
+             return Chain(std::move(mod), LaneGeometry{ns, dt, tz, vec(x), vec(y)}, options(o));
+           }))
+      .def_property_readonly("feature_names", &Chain::feature_names)
+      .def_property_readonly("background_traces", &Chain::background_traces)
+      .def_property_readonly("separation_traces", &Chain::separation_traces)
+      .def("candidates", [](const Chain& c, Arr3 a) {
+        const auto ch = channel_views<T>(a);
+        py::gil_scoped_release nogil;
+        return c.candidates(ch);
+      })
+      .def("features", [](const Chain& c, Arr3 a, const Ints& trace, const Ints& channel, const Ints& sample,
+                          const Doubles& time, const Doubles& x, const Doubles& y, const Doubles& score,
+                          const py::array_t<double, py::array::f_style | py::array::forcecast>& rows) {
+        const auto ch = channel_views<T>(a);
+        const auto n = std::size_t(trace.size());
+        for (const py::ssize_t s : {channel.size(), sample.size(), time.size(), x.size(), y.size(), score.size()})
+          if (std::size_t(s) != n) throw ValueError("the alarm fields must have one entry per alarm");
+        if (rows.ndim() != 2) throw ValueError("the prescreener's score must be (n_traces, n_channels)");
+        detect::Prescreen ps;
+        ps.alarms.resize(n);
+        for (std::size_t k = 0; k < n; ++k) {
+          auto& al = ps.alarms[k];
+          al.trace = Index(trace.data()[k]), al.channel = Index(channel.data()[k]), al.sample = Index(sample.data()[k]);
+          al.time_ns = time.data()[k], al.x_m = x.data()[k], al.y_m = y.data()[k], al.score = score.data()[k];
+        }
+        ps.score = Eigen::Map<const Eigen::MatrixXd>(rows.data(), rows.shape(0), rows.shape(1));
+        py::gil_scoped_release nogil;
+        return c.features(ch, std::move(ps));
+      })
+      .def("detections", [](const Chain& c, const GprCandidates& cand,
+                            const py::array_t<double, py::array::c_style | py::array::forcecast>& p) {
+        if (p.ndim() != 2) throw ValueError("proba must be a 2-D array (n_alarms, 4)");
+        const Eigen::Map<const classify::RowMatrix> P(p.data(), p.shape(0), p.shape(1));
+        std::vector<GprDetection> d;
+        {
+          py::gil_scoped_release nogil;
+          d = c.detections(cand, P);
+        }
+        return detections_dict(d);
+      })
+      .def("alarms", [](const Chain& c, Arr3 a) {
+        const auto ch = channel_views<T>(a);
+        GprResult r;
+        {
+          py::gil_scoped_release nogil;
+          r = c.alarms(ch);
+        }
+        py::array_t<double> p({r.proba.rows(), r.proba.cols()});
+        std::copy(r.proba.data(), r.proba.data() + r.proba.size(), p.mutable_data());
+        return py::make_tuple(py::cast(std::move(r.candidates)), p, detections_dict(r.alarms));
+      });
+}
+
+}  // namespace
+
+void bind_pipeline(py::module_& parent) {
+  py::module_ m = parent.def_submodule("pipeline", "sapper::pipeline GPR detection chain");
+  py::class_<GprCandidates>(m, "Candidates")
+      .def_property_readonly("alarms", [](const GprCandidates& c) {
+        const auto& a = c.prescreen.alarms;
+        const auto n = py::ssize_t(a.size());
+        py::array_t<std::int64_t> tr(n), ch(n), sm(n);
+        py::array_t<double> t(n), x(n), y(n), s(n);
+        for (py::ssize_t i = 0; i < n; ++i) {
+          const auto& v = a[std::size_t(i)];
+          tr.mutable_at(i) = v.trace, ch.mutable_at(i) = v.channel, sm.mutable_at(i) = v.sample;
+          t.mutable_at(i) = v.time_ns, x.mutable_at(i) = v.x_m, y.mutable_at(i) = v.y_m, s.mutable_at(i) = v.score;
+        }
+        return py::make_tuple(tr, ch, sm, t, x, y, s);
+      })
+      .def_property_readonly("statistic", [](const GprCandidates& c) { return trace_rows(c.prescreen.statistic); })
+      .def_property_readonly("score", [](const GprCandidates& c) { return trace_rows(c.prescreen.score); })
+      .def_property_readonly("sample", [](const GprCandidates& c) { return trace_rows(c.prescreen.sample); })
+      .def_property_readonly("features", [](py::object self) {
+        return rows_view(self.cast<const GprCandidates&>().features, self);
+      })
+      .def_property_readonly("ok", [](const GprCandidates& c) {
+        py::array_t<bool> ok(py::ssize_t(c.ok.size()));
+        std::copy(c.ok.begin(), c.ok.end(), ok.mutable_data());
+        return ok;
+      });
+  auto f32 = m.def_submodule("f32"), f64 = m.def_submodule("f64");
+  bind_type<float>(f32);
+  bind_type<double>(f64);
+  m.attr("CLASSES") = py::make_tuple(gpr_classes[0], gpr_classes[1], gpr_classes[2], gpr_classes[3]);
+}
+
+}  // namespace sapper::python

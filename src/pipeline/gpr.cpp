@@ -1,0 +1,352 @@
+// The GPR detection chain: see include/sapper/pipeline/gpr.hpp. The glue is what sapper.pipeline
+// did in Python before (preprocess_gpr's loop, gpr_features' ps_* columns, classify_rows' column
+// selection, gpr_alarms' labels, depth and merge), in the same order of operations, so that its
+// numbers equal the Python's to rounding (tests/python/test_pipeline_chain.py).
+#include "sapper/pipeline/gpr.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <utility>
+
+#include "sapper/clutter/ground.hpp"
+#include "sapper/core/error.hpp"
+#include "sapper/detect/context.hpp"
+#include "sapper/gpr/ops.hpp"
+
+namespace sapper::pipeline {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kPsNames[] = {"ps_score",          "ps_log_score",      "ps_time_ns",
+                                    "ps_length_traces",  "ps_width_channels", "ps_signed_peak"};
+
+/// numpy's median (mean of the two middle values for an even count).
+double median(std::vector<double> v) {
+  const std::size_t n = v.size(), h = n / 2;
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(h), v.end());
+  if (n % 2 == 1) return v[h];
+  const double hi = v[h], lo = *std::max_element(v.begin(), v.begin() + std::ptrdiff_t(h));
+  return (lo + hi) / 2;
+}
+
+std::vector<double> diffs(std::span<const double> x, bool absolute) {
+  std::vector<double> d(x.size() - 1);
+  for (std::size_t j = 1; j < x.size(); ++j) d[j - 1] = absolute ? std::abs(x[j] - x[j - 1]) : x[j] - x[j - 1];
+  return d;
+}
+
+/// Traces along track (the run through `trace` on `channel`) and channels across (all at `trace`)
+/// where the CFAR score is >= level.
+std::pair<Index, Index> extent(const Eigen::MatrixXd& score, Index trace, Index channel, double level) {
+  Index lo = trace, hi = trace;
+  while (lo > 0 && score(lo - 1, channel) >= level) --lo;
+  while (hi < score.rows() - 1 && score(hi + 1, channel) >= level) ++hi;
+  return {hi - lo + 1, (score.row(trace).array() >= level).count()};
+}
+
+void check_preprocess(const GprChainOptions& o, double dt_ns) {
+  require(std::isfinite(dt_ns) && dt_ns > 0, "dt_ns = ", dt_ns, " must be a positive number of ns");
+  if (o.bandpass) {
+    const double nyq = 500 / dt_ns;
+    require(std::isfinite(o.band_low_mhz) && std::isfinite(o.band_high_mhz) && o.band_low_mhz >= 0 &&
+                o.band_low_mhz < o.band_high_mhz && o.band_high_mhz <= nyq,
+            "band [", o.band_low_mhz, ", ", o.band_high_mhz, "] MHz must satisfy 0 <= low < high <= Nyquist = ", nyq,
+            " MHz");
+  }
+  if (o.ground)
+    require(std::isfinite(o.search_start_ns) && std::isfinite(o.search_end_ns) && o.search_start_ns >= 0 &&
+                o.search_start_ns < o.search_end_ns,
+            "search [", o.search_start_ns, ", ", o.search_end_ns, "] ns must satisfy 0 <= start < end");
+}
+
+/// Equal shapes, n_samples x n_traces, finite.
+template <class T>
+void check_channels(std::span<const ConstView<T>> ch, std::size_t nc, Index ns, Index nt, const char* what) {
+  require(ch.size() == nc, what, " has ", ch.size(), " channels; the lane has ", nc, " (y_m)");
+  for (std::size_t c = 0; c < nc; ++c) {
+    require(ch[c].rows() == ns && ch[c].cols() == nt, what, " channel ", c, " is ", ch[c].rows(), " x ", ch[c].cols(),
+            "; the lane is n_samples x n_traces = ", ns, " x ", nt);
+    if (!ch[c].allFinite())
+      for (Index j = 0; j < nt; ++j)
+        for (Index i = 0; i < ns; ++i)
+          require(std::isfinite(ch[c](i, j)), what, " channel ", c, " holds NaN or Inf (sample ", i, ", trace ", j, ")");
+  }
+}
+
+}  // namespace
+
+Index background_traces(double background_m, std::span<const double> x) {
+  const Index nt = Index(x.size());
+  require(nt >= 2, "x_m has ", nt, " positions; the lane needs >= 2 traces");
+  for (Index j = 0; j < nt; ++j)
+    require(std::isfinite(x[std::size_t(j)]) && (j == 0 || x[std::size_t(j)] > x[std::size_t(j - 1)]), "x_m[", j,
+            "] = ", x[std::size_t(j)], " must be finite and greater than x_m[", j - 1,
+            "]: trace positions strictly increase");
+  require(std::isfinite(background_m) && background_m > 0, "background_m = ", background_m, " must be > 0 m");
+  const double spacing = median(diffs(x, false));
+  // Python's round() (half to even) is nearbyint in the default rounding mode
+  const Index w = Index(std::nearbyint(background_m / spacing)) | 1;
+  require(w >= 3, "background_m = ", background_m, " is under 3 traces of ", spacing, " m");
+  return std::min(w, nt - (1 - nt % 2));
+}
+
+template <class T>
+void preprocess_gpr(std::span<const ConstView<T>> in, std::span<const View<T>> out, double dt_ns,
+                    std::span<const double> x, const GprChainOptions& opt) {
+  const Index w = background_traces(opt.background_m, x);
+  check_preprocess(opt, dt_ns);
+  require(!in.empty(), "data has no channel");
+  const Index ns = in[0].rows(), nt = Index(x.size());
+  check_channels(in, in.size(), ns, nt, "data");
+  require(out.size() == in.size(), "out has ", out.size(), " channels; data has ", in.size());
+  for (std::size_t c = 0; c < out.size(); ++c)
+    require(out[c].rows() == ns && out[c].cols() == nt, "out channel ", c, " is ", out[c].rows(), " x ",
+            out[c].cols(), "; data's is ", ns, " x ", nt);
+  const TraceFormat f{ns, dt_ns, 0};  // the stages' times are after sample 0
+  const int th = opt.threads;
+  Matrix<T> b(ns, nt);
+  for (std::size_t c = 0; c < in.size(); ++c) {
+    if (opt.bandpass)
+      gpr::bandpass<T>(in[c], b, f, opt.band_low_mhz, opt.band_high_mhz, 0.25 * (opt.band_high_mhz - opt.band_low_mhz),
+                       th);
+    else
+      b = in[c];
+    if (opt.ground) {
+      clutter::GroundTrackOptions track;
+      track.search_start_ns = opt.search_start_ns, track.search_end_ns = opt.search_end_ns;
+      const std::vector<double> picks = clutter::track_ground<T>(b, f, track, th);
+      clutter::remove_ground<T>(b, b, f, picks, {}, th);
+    }
+    gpr::moving_background<T>(b, out[c], w, gpr::Statistic::mean, th, false);
+  }
+}
+
+detect::PrescreenOptions gpr_prescreen_defaults() {
+  detect::PrescreenOptions o;
+  o.statistic = detect::Statistic::energy;
+  o.gate_start_ns = 0.6, o.gate_end_ns = 8.0;
+  o.cfar.window = 3, o.cfar.train_channels = 1, o.cfar.threshold = 1.5, o.cfar.separation_channels = 0;
+  return o;
+}
+
+detect::FeatureOptions gpr_feature_defaults(double antenna_height_m, double offset_m) {
+  detect::FeatureOptions o;
+  o.window_samples = 64, o.window_traces = 32;
+  o.use_hog = false, o.use_ehd = o.use_hyperbola = o.use_energy = o.use_spectral = true;
+  o.hyperbola.ground_sign = -1, o.hyperbola.antenna_height_m = antenna_height_m, o.hyperbola.offset_m = offset_m;
+  return o;
+}
+
+template <class T>
+GprChain<T>::GprChain(const std::string& model_path, LaneGeometry lane, const GprChainOptions& opt)
+    : GprChain(std::shared_ptr<const classify::Model>(classify::load_model(model_path)), std::move(lane), opt) {}
+
+template <class T>
+GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry lane, const GprChainOptions& opt)
+    : model_(std::move(model)), lane_(std::move(lane)), opt_(opt), prescreen_(opt.prescreen) {
+  const auto& x = lane_.x_m;
+  const auto& y = lane_.y_m;
+  const Index nc = Index(y.size());
+  require(lane_.n_samples >= 1, "n_samples = ", lane_.n_samples, " must be >= 1");
+  require(std::isfinite(lane_.dt_ns) && lane_.dt_ns > 0, "dt_ns = ", lane_.dt_ns, " must be a positive number of ns");
+  require(std::isfinite(lane_.time_zero_ns), "time_zero_ns = ", lane_.time_zero_ns, " must be finite");
+  require(nc >= 1, "y_m is empty; the lane needs >= 1 channel");
+  for (Index c = 0; c < nc; ++c) require(std::isfinite(y[std::size_t(c)]), "y_m[", c, "] = ", y[std::size_t(c)], " must be finite");
+
+  background_ = pipeline::background_traces(opt_.background_m, x);
+  check_preprocess(opt_, lane_.dt_ns);
+  if (!std::isnan(opt_.separation_m)) {
+    require(std::isfinite(opt_.separation_m) && opt_.separation_m >= 0, "separation_m = ", opt_.separation_m,
+            " must be >= 0 m (NaN: prescreen.cfar.separation traces)");
+    const double dx = median(diffs(x, true));
+    prescreen_.cfar.separation = Index(std::ceil(opt_.separation_m / dx - 1e-9));
+  }
+  prescreen_.cfar.train_channels = std::min(prescreen_.cfar.train_channels, nc - 1);
+  const TraceFormat f{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns};
+  (void)detect::PrescreenStream<T>(f, nc, prescreen_);  // validates the prescreener's options and gate
+
+  window_ = gpr_feature_defaults(opt_.antenna_height_m, opt_.offset_m);
+  (void)detect::FeatureExtractor<T>(f, window_);  // validates the feature options against the record
+  names_ = detect::gpr_feature_names(window_);
+  n_window_ = Index(names_.size());
+  names_.insert(names_.end(), std::begin(kPsNames), std::end(kPsNames));
+  const auto ctx = detect::context_feature_names();
+  names_.insert(names_.end(), ctx.begin(), ctx.end());
+  std::map<std::string, Index> column;
+  for (std::size_t k = 0; k < names_.size(); ++k) column[names_[k]] = Index(k);
+  hyp_ok_ = column.at("hyp_ok"), hyp_depth_ = column.at("hyp_depth_m");
+
+  if (!model_) return;
+  for (const auto& n : model_->feature_names()) {
+    const auto it = column.find(n);
+    require(it != column.end(), "the model needs feature '", n, "' that the chain does not compute");
+    model_columns_.push_back(it->second);
+  }
+  std::string list;
+  for (const auto& c : model_->classes()) list += (list.empty() ? "" : ", ") + c;
+  for (const auto& c : model_->classes()) {
+    const auto it = std::find_if(gpr_classes.begin(), gpr_classes.end(), [&](const char* g) { return c == g; });
+    const Index k = Index(it - gpr_classes.begin());
+    require(it != gpr_classes.end() &&
+                std::find(model_classes_.begin(), model_classes_.end(), k) == model_classes_.end(),
+            "the model's classes [", list, "] are not ap_mine, at_mine, uxo, clutter (or a subset)");
+    model_classes_.push_back(k);
+  }
+  require(model_classes_.size() >= 2, "the model's classes [", list, "] are fewer than 2");
+}
+
+template <class T>
+void GprChain<T>::check_channels(std::span<const ConstView<T>> ch, const char* what) const {
+  pipeline::check_channels(ch, lane_.y_m.size(), lane_.n_samples, Index(lane_.x_m.size()), what);
+}
+
+template <class T>
+void GprChain<T>::preprocess(std::span<const ConstView<T>> in, std::span<const View<T>> out) const {
+  check_channels(in, "data");
+  preprocess_gpr<T>(in, out, lane_.dt_ns, lane_.x_m, opt_);
+}
+
+template <class T>
+detect::Prescreen GprChain<T>::prescreen(std::span<const ConstView<T>> preprocessed) const {
+  check_channels(preprocessed, "preprocessed data");
+  detect::Prescreen p =
+      detect::prescreen<T>(preprocessed, TraceFormat{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns}, prescreen_);
+  detect::set_positions(p.alarms, lane_.x_m, lane_.y_m);
+  return p;
+}
+
+template <class T>
+GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::Prescreen ps) const {
+  check_channels(pre, "preprocessed data");
+  const Index ns = lane_.n_samples, nt = Index(lane_.x_m.size()), nc = Index(lane_.y_m.size());
+  const auto& al = ps.alarms;
+  const Index n = Index(al.size());
+  require(ps.score.rows() == nt && ps.score.cols() == nc, "the prescreener's score rows are ", ps.score.rows(), " x ",
+          ps.score.cols(), "; the lane is n_traces x n_channels = ", nt, " x ", nc);
+  for (Index k = 0; k < n; ++k) {
+    const auto& a = al[std::size_t(k)];
+    require(a.trace >= 0 && a.trace < nt && a.channel >= 0 && a.channel < nc && a.sample >= 0 && a.sample < ns,
+            "alarm ", k, " at trace ", a.trace, ", channel ", a.channel, ", sample ", a.sample, " is outside the lane");
+  }
+  GprCandidates out;
+  out.features = classify::RowMatrix::Zero(n, Index(names_.size()));
+  out.ok.assign(std::size_t(n), 0);
+  auto& X = out.features;
+  const TraceFormat f{ns, lane_.dt_ns, lane_.time_zero_ns};
+
+  // window features, channel by channel (the alarm's time from its sample, as the Python passed it)
+  for (Index c = 0; c < nc; ++c) {
+    std::vector<Index> rows;
+    std::vector<detect::GprAlarm> sub;
+    for (Index k = 0; k < n; ++k)
+      if (al[std::size_t(k)].channel == c) {
+        rows.push_back(k), sub.push_back(al[std::size_t(k)]);
+        sub.back().time_ns = kNaN;
+      }
+    if (rows.empty()) continue;
+    std::vector<char> ok;
+    const Matrix<double> w = detect::gpr_features<T>(pre[std::size_t(c)], f, lane_.x_m, sub, window_, &ok, opt_.threads);
+    for (std::size_t q = 0; q < rows.size(); ++q) {
+      X.row(rows[q]).head(n_window_) = w.row(Index(q));
+      out.ok[std::size_t(rows[q])] = ok[q];
+    }
+  }
+  // the prescreener's view
+  std::vector<double> rms(static_cast<std::size_t>(nc));
+  for (Index c = 0; c < nc; ++c)
+    rms[std::size_t(c)] =
+        std::sqrt(pre[std::size_t(c)].template cast<double>().squaredNorm() / double(ns * nt)) + 1e-30;
+  for (Index k = 0; k < n; ++k) {
+    const auto& a = al[std::size_t(k)];
+    const auto [len, width] = extent(ps.score, a.trace, a.channel, 0.5 * a.score);
+    double* r = X.row(k).data() + n_window_;
+    r[0] = a.score, r[1] = std::log(std::max(a.score, 1e-12)), r[2] = a.time_ns;
+    r[3] = double(len), r[4] = double(width);
+    r[5] = double(pre[std::size_t(a.channel)](a.sample, a.trace)) / rms[std::size_t(a.channel)];
+  }
+  // context
+  const Matrix<double> ctx = detect::context_features<T>(pre, al, {}, opt_.threads);
+  X.rightCols(ctx.cols()) = ctx;
+  X = X.unaryExpr([](double v) { return std::isfinite(v) ? v : 0.0; });
+  out.prescreen = std::move(ps);
+  return out;
+}
+
+template <class T>
+GprCandidates GprChain<T>::candidates(std::span<const ConstView<T>> channels) const {
+  std::vector<Matrix<T>> pre(channels.size(), Matrix<T>(lane_.n_samples, Index(lane_.x_m.size())));
+  std::vector<View<T>> out;
+  std::vector<ConstView<T>> in;
+  for (auto& m : pre) out.emplace_back(m), in.emplace_back(m);
+  preprocess(channels, out);
+  return features(in, prescreen(in));
+}
+
+template <class T>
+classify::RowMatrix GprChain<T>::classify(const GprCandidates& c) const {
+  require(model_ != nullptr, "this chain has no model: give one to classify");
+  const Index n = c.features.rows(), m = Index(model_columns_.size());
+  require(c.features.cols() == Index(names_.size()), "the candidates have ", c.features.cols(),
+          " features; the chain computes ", names_.size());
+  classify::RowMatrix in(n, m);
+  for (Index j = 0; j < m; ++j) in.col(j) = c.features.col(model_columns_[std::size_t(j)]);
+  classify::RowMatrix out = classify::RowMatrix::Zero(n, Index(gpr_classes.size()));
+  if (n == 0) return out;
+  const classify::RowMatrix p = model_->predict_proba(in, opt_.threads);
+  for (std::size_t k = 0; k < model_classes_.size(); ++k) out.col(model_classes_[k]) = p.col(Index(k));
+  return out;
+}
+
+template <class T>
+std::vector<GprDetection> GprChain<T>::detections(const GprCandidates& c, classify::ConstRows proba) const {
+  const auto& al = c.prescreen.alarms;
+  const Index n = Index(al.size());
+  require(proba.rows() == n && proba.cols() == Index(gpr_classes.size()), "proba is ", proba.rows(), " x ",
+          proba.cols(), "; it must be n_alarms x 4 = ", n, " x 4");
+  require(c.features.rows() == n && c.features.cols() == Index(names_.size()), "the candidates' features are ",
+          c.features.rows(), " x ", c.features.cols(), "; expected ", n, " x ", names_.size());
+  std::vector<GprDetection> d(static_cast<std::size_t>(n));
+  std::vector<double> x(d.size()), y(d.size()), conf(d.size()), radius(d.size());
+  for (Index k = 0; k < n; ++k) {
+    auto& o = d[std::size_t(k)];
+    const auto& a = al[std::size_t(k)];
+    o.candidate = k, o.x_m = a.x_m, o.y_m = a.y_m, o.time_ns = a.time_ns, o.score = a.score;
+    o.depth_m = c.features(k, hyp_ok_) > 0 ? c.features(k, hyp_depth_) : kNaN;
+    for (std::size_t q = 0; q < o.proba.size(); ++q) o.proba[q] = proba(k, Index(q));
+    o.confidence = 1.0 - o.proba[clutter_class];
+    Index threat = 0;  // the most probable threat class, first of ties
+    for (Index q = 1; q < clutter_class; ++q)
+      if (o.proba[std::size_t(q)] > o.proba[std::size_t(threat)]) threat = q;
+    o.label = o.proba[clutter_class] >= 0.5 ? clutter_class : threat;
+    x[std::size_t(k)] = o.x_m, y[std::size_t(k)] = o.y_m, conf[std::size_t(k)] = o.confidence;
+    radius[std::size_t(k)] = threat == 1 || threat == 2 ? opt_.merge_large_m : opt_.merge_ap_m;
+  }
+  if (!opt_.merge) return d;
+  const std::vector<Index> keep = detect::merge_alarms(x, y, conf, radius);
+  std::vector<GprDetection> kept;
+  kept.reserve(keep.size());
+  for (const Index k : keep) kept.push_back(d[std::size_t(k)]);
+  return kept;
+}
+
+template <class T>
+GprResult GprChain<T>::alarms(std::span<const ConstView<T>> channels) const {
+  require(model_ != nullptr, "this chain has no model: give one to classify");
+  GprResult r;
+  r.candidates = candidates(channels);
+  r.proba = classify(r.candidates);
+  r.alarms = detections(r.candidates, r.proba);
+  return r;
+}
+
+#define SAPPER_PIPELINE_GPR_INST(T)                                                                          \
+  template void preprocess_gpr<T>(std::span<const ConstView<T>>, std::span<const View<T>>, double,           \
+                                  std::span<const double>, const GprChainOptions&);                          \
+  template class GprChain<T>;
+SAPPER_PIPELINE_GPR_INST(float)
+SAPPER_PIPELINE_GPR_INST(double)
+#undef SAPPER_PIPELINE_GPR_INST
+
+}  // namespace sapper::pipeline
