@@ -28,7 +28,7 @@ from . import eval as sev
 from .detect import features as dfeat
 from .detect import prescreen as dps
 
-__all__ = ["CLASSES", "CALIBRATION_FEATURES", "Result", "preprocess_gpr", "prescreen_gpr", "gpr_features",
+__all__ = ["CLASSES", "CALIBRATION_FEATURES", "GPR_DEEPER_GATES", "Result", "preprocess_gpr", "prescreen_gpr", "gpr_features",
            "context_features", "gpr_candidates", "gpr_alarms", "preprocess_mag", "detect_mag", "mag_target_features",
            "mag_targets", "classify_rows", "calibrate", "default_calibration", "merge_alarms", "merge_radius",
            "label_alarms", "run"]
@@ -38,6 +38,10 @@ CLASSES = tuple(classify.CLASSES)
 
 # Prescreener and feature settings shared by the pipeline and the training script (tools/train_models.py):
 # the shipped models are trained on exactly these features.
+#: Start times (ns after time zero) of the prescreener's deeper gates, each ending where the first
+#: does: an echo under a stronger shallower one (a mine under the rough ground's bounce residue, a
+#: mortar under a root) gets an alarm, and features, at its own depth (docs/detect.md).
+GPR_DEEPER_GATES = (0.9, 1.5)
 GPR_PRESCREEN = dict(threshold=1.5, train_channels=1, separation_m=0.2, separation_channels=0, window=3)
 GPR_FEATURES = dict(window=(64, 32), hog=False, ehd=True, hyperbola=True, energy=True, spectral=True)
 MAG_PICK_K = 4.0
@@ -161,7 +165,8 @@ def _prescreen_options(n_traces, x, gate_ns, statistic, options):
     return o
 
 
-def _lane_chain(lane, model, *, background_m, gate_ns, statistic, threads, merge=True, **prescreen_options):
+def _lane_chain(lane, model, *, background_m, gate_ns, deeper_gates_ns, statistic, threads, merge=True,
+                **prescreen_options):
     """The C++ chain of a lane (antenna height and offset from ``lane.scene`` when it has them) and its data."""
     d, dt, tz, x, y = _lane_arrays(lane)
     scene = getattr(lane, "scene", None)
@@ -169,7 +174,8 @@ def _lane_chain(lane, model, *, background_m, gate_ns, statistic, threads, merge
     o = {**_preprocess_options(background_m, (500.0, 3500.0), True, (0.8, 6.0)),
          **_prescreen_options(d.shape[1], x, gate_ns, statistic, prescreen_options),
          "antenna_height_m": float(ant.get("height_m", 0.0)), "offset_m": float(ant.get("offset_m", 0.0)),
-         "merge": bool(merge), "threads": int(threads)}
+         "merge": bool(merge), "threads": int(threads),
+         "deeper_gates_ns": [float(t) for t in (deeper_gates_ns or ())]}
     d = np.asfortranarray(d)
     return _lib(d).GprChain(model, d.shape[0], dt, tz, x, y, o), d
 
@@ -402,25 +408,27 @@ def merge_radius(proba, ap_m=0.25, large_m=0.5):
     return np.where(big, large_m, ap_m)
 
 
-def gpr_candidates(lane, *, background_m=1.0, gate_ns=(0.6, 8.0), statistic="energy", threads=0,
-                   **prescreen_options):
-    """The GPR stages before the classifier: :func:`preprocess_gpr`, :func:`prescreen_gpr`,
-    :func:`gpr_features` (the antenna height and offset from ``lane.scene`` when it has them), run
+def gpr_candidates(lane, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_ns=GPR_DEEPER_GATES,
+                   statistic="energy", threads=0, **prescreen_options):
+    """The GPR stages before the classifier: :func:`preprocess_gpr`, :func:`prescreen_gpr` once per
+    gate (``gate_ns``, then from each of ``deeper_gates_ns`` to ``gate_ns[1]``), :func:`gpr_features`
+    of each gate's alarms (the antenna height and offset from ``lane.scene`` when it has them), run
     by the C++ chain (``sapper::pipeline::GprChain::candidates``) without returning to Python.
 
     Returns
     -------
     (Prescreen, numpy.ndarray, list of str, numpy.ndarray)
-        The prescreener's result and the feature rows, names and ``ok`` of its alarms.
+        The prescreener's result (the alarms of every gate, in gate order; the first gate's
+        per-trace rows) and the feature rows, names and ``ok`` of its alarms.
     """
-    chain, d = _lane_chain(lane, None, background_m=background_m, gate_ns=gate_ns, statistic=statistic,
-                           threads=threads, **prescreen_options)
+    chain, d = _lane_chain(lane, None, background_m=background_m, gate_ns=gate_ns, deeper_gates_ns=deeper_gates_ns,
+                           statistic=statistic, threads=threads, **prescreen_options)
     c = chain.candidates(d)
     return _prescreen_of(c), c.features, list(chain.feature_names), c.ok
 
 
-def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statistic="energy", merge=True,
-               threads=0, **prescreen_options):
+def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_ns=GPR_DEEPER_GATES,
+               statistic="energy", merge=True, threads=0, **prescreen_options):
     """GPR branch: preprocessing, prescreener, features and classifier of a lane.
 
     Run by the C++ chain (``sapper::pipeline::GprChain``, include/sapper/pipeline/gpr.hpp) end to
@@ -438,6 +446,8 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statis
         (:func:`sapper.classify.default_model`).
     background_m, gate_ns, statistic, **prescreen_options
         See :func:`preprocess_gpr` and :func:`prescreen_gpr`.
+    deeper_gates_ns : sequence of float, default :data:`GPR_DEEPER_GATES`
+        Start times of the deeper gates (see :func:`gpr_candidates`); () for one gate.
     merge : bool, default True
         :func:`merge_alarms` with :func:`merge_radius` (False: keep every prescreener alarm).
     threads : int, default 0
@@ -447,7 +457,7 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statis
     dict
         ``x``, ``y`` (m), ``depth`` (m: the hyperbola fit's, NaN where it failed), ``time_ns``,
         ``score`` (CFAR), ``proba`` (n, 4) in ``classes`` order, ``confidence`` = 1 - P(clutter),
-        ``label``, ``classes``, ``features``, ``feature_names``, ``prescreen`` (the
+        ``label``, ``classes``, ``features``, ``feature_names``, ``gate`` (of each alarm), ``prescreen`` (the
         :class:`~sapper.detect.prescreen.Prescreen`).
 
     Raises
@@ -458,8 +468,8 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statis
     model = _model(model, "gpr")
     core = getattr(model, "_model", None)
     core = core if isinstance(core, _core.classify.Model) else None   # else: classify_rows, then the chain
-    chain, d = _lane_chain(lane, core, background_m=background_m, gate_ns=gate_ns, statistic=statistic,
-                           threads=threads, merge=merge, **prescreen_options)
+    chain, d = _lane_chain(lane, core, background_m=background_m, gate_ns=gate_ns, deeper_gates_ns=deeper_gates_ns,
+                           statistic=statistic, threads=threads, merge=merge, **prescreen_options)
     names = list(chain.feature_names)
     if core is not None:
         c, _, r = chain.alarms(d)
@@ -470,7 +480,7 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), statis
     return {"x": r["x"], "y": r["y"], "proba": r["proba"], "confidence": r["confidence"],
             "label": np.array(r["label"], dtype=object), "classes": list(CLASSES), "depth": r["depth"],
             "time_ns": r["time_ns"], "score": r["score"], "features": X[k], "feature_names": names,
-            "ok": c.ok[k], "prescreen": _prescreen_of(c)}
+            "ok": c.ok[k], "gate": c.gate[k], "prescreen": _prescreen_of(c)}
 
 
 def _model(model, sensor):

@@ -25,6 +25,7 @@ GprChainOptions options(const py::dict& d) {
   o.search_end_ns = get(d, "search_end_ns", o.search_end_ns), o.separation_m = get(d, "separation_m", o.separation_m);
   o.antenna_height_m = get(d, "antenna_height_m", o.antenna_height_m), o.offset_m = get(d, "offset_m", o.offset_m);
   o.merge = get(d, "merge", o.merge), o.threads = get(d, "threads", o.threads);
+  o.deeper_gates_ns = get(d, "deeper_gates_ns", o.deeper_gates_ns);
   auto& p = o.prescreen;
   if (d.contains("statistic"))
     p.statistic = d["statistic"].cast<std::string>() == "lms" ? detect::Statistic::lms : detect::Statistic::energy;
@@ -186,6 +187,11 @@ void bind_pipeline(py::module_& parent) {
       .def_property_readonly("sample", [](const GprCandidates& c) { return trace_rows(c.prescreen.sample); })
       .def_property_readonly("features", [](py::object self) {
         return rows_view(self.cast<const GprCandidates&>().features, self);
+      })
+      .def_property_readonly("gate", [](const GprCandidates& c) {
+        py::array_t<std::int64_t> g(py::ssize_t(c.gate.size()));
+        std::copy(c.gate.begin(), c.gate.end(), g.mutable_data());
+        return g;
       })
       .def_property_readonly("ok", [](const GprCandidates& c) {
         py::array_t<bool> ok(py::ssize_t(c.ok.size()));

@@ -145,7 +145,8 @@ GprChain<T>::GprChain(const std::string& model_path, LaneGeometry lane, const Gp
 
 template <class T>
 GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry lane, const GprChainOptions& opt)
-    : model_(std::move(model)), lane_(std::move(lane)), opt_(opt), prescreen_(opt.prescreen) {
+    : model_(std::move(model)), lane_(std::move(lane)), opt_(opt) {
+  detect::PrescreenOptions ps0 = opt.prescreen;
   const auto& x = lane_.x_m;
   const auto& y = lane_.y_m;
   const Index nc = Index(y.size());
@@ -161,11 +162,21 @@ GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry
     require(std::isfinite(opt_.separation_m) && opt_.separation_m >= 0, "separation_m = ", opt_.separation_m,
             " must be >= 0 m (NaN: prescreen.cfar.separation traces)");
     const double dx = median(diffs(x, true));
-    prescreen_.cfar.separation = Index(std::ceil(opt_.separation_m / dx - 1e-9));
+    ps0.cfar.separation = Index(std::ceil(opt_.separation_m / dx - 1e-9));
   }
-  prescreen_.cfar.train_channels = std::min(prescreen_.cfar.train_channels, nc - 1);
+  ps0.cfar.train_channels = std::min(ps0.cfar.train_channels, nc - 1);
   const TraceFormat f{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns};
-  (void)detect::PrescreenStream<T>(f, nc, prescreen_);  // validates the prescreener's options and gate
+  (void)detect::PrescreenStream<T>(f, nc, ps0);  // validates the prescreener's options and gate
+  gates_.push_back(ps0);
+  for (std::size_t k = 0; k < opt_.deeper_gates_ns.size(); ++k) {
+    const double t = opt_.deeper_gates_ns[k];
+    require(std::isfinite(t) && t > gates_.back().gate_start_ns && t < ps0.gate_end_ns, "deeper_gates_ns[", k,
+            "] = ", t, " must lie after the previous gate's start (", gates_.back().gate_start_ns,
+            " ns) and before the gate's end (", ps0.gate_end_ns, " ns)");
+    gates_.push_back(ps0);
+    gates_.back().gate_start_ns = t;
+    (void)detect::PrescreenStream<T>(f, nc, gates_.back());
+  }
 
   window_ = gpr_feature_defaults(opt_.antenna_height_m, opt_.offset_m);
   (void)detect::FeatureExtractor<T>(f, window_);  // validates the feature options against the record
@@ -209,10 +220,11 @@ void GprChain<T>::preprocess(std::span<const ConstView<T>> in, std::span<const V
 }
 
 template <class T>
-detect::Prescreen GprChain<T>::prescreen(std::span<const ConstView<T>> preprocessed) const {
+detect::Prescreen GprChain<T>::prescreen(std::span<const ConstView<T>> preprocessed, Index gate) const {
   check_channels(preprocessed, "preprocessed data");
-  detect::Prescreen p =
-      detect::prescreen<T>(preprocessed, TraceFormat{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns}, prescreen_);
+  require(gate >= 0 && gate < n_gates(), "gate = ", gate, " must be in [0, ", n_gates(), ")");
+  detect::Prescreen p = detect::prescreen<T>(preprocessed, TraceFormat{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns},
+                                             gates_[std::size_t(gate)]);
   detect::set_positions(p.alarms, lane_.x_m, lane_.y_m);
   return p;
 }
@@ -233,6 +245,7 @@ GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::P
   GprCandidates out;
   out.features = classify::RowMatrix::Zero(n, Index(names_.size()));
   out.ok.assign(std::size_t(n), 0);
+  out.gate.assign(std::size_t(n), 0);
   auto& X = out.features;
   const TraceFormat f{ns, lane_.dt_ns, lane_.time_zero_ns};
 
@@ -281,7 +294,18 @@ GprCandidates GprChain<T>::candidates(std::span<const ConstView<T>> channels) co
   std::vector<ConstView<T>> in;
   for (auto& m : pre) out.emplace_back(m), in.emplace_back(m);
   preprocess(channels, out);
-  return features(in, prescreen(in));
+  GprCandidates all = features(in, prescreen(in, 0));
+  for (Index g = 1; g < n_gates(); ++g) {
+    GprCandidates c = features(in, prescreen(in, g));
+    const Index n0 = all.features.rows(), n1 = c.features.rows();
+    auto& a = all.prescreen.alarms;
+    a.insert(a.end(), c.prescreen.alarms.begin(), c.prescreen.alarms.end());
+    all.features.conservativeResize(n0 + n1, Eigen::NoChange);
+    all.features.bottomRows(n1) = c.features;
+    all.ok.insert(all.ok.end(), c.ok.begin(), c.ok.end());
+    all.gate.insert(all.gate.end(), std::size_t(n1), g);
+  }
+  return all;
 }
 
 template <class T>

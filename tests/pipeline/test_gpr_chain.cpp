@@ -112,18 +112,24 @@ TYPED_TEST(GprChainTest, ColumnsLabelsAndMergeByTheirDefinitions) {
   const auto& X = r.candidates.features;
   ASSERT_EQ(r.alarms.size(), ps.alarms.size());
   ASSERT_EQ(names.size(), 135u);
+  ASSERT_EQ(r.candidates.gate.size(), ps.alarms.size());
+  EXPECT_EQ(r.candidates.gate.back(), Index(o.deeper_gates_ns.size()));  // the deeper gates alarm too
   for (std::size_t k = 0; k < ps.alarms.size(); ++k) {
     const auto& a = ps.alarms[k];
     const Index i = Index(k);
     EXPECT_EQ(X(i, col("ps_score")), a.score);
     EXPECT_DOUBLE_EQ(X(i, col("ps_log_score")), std::log(a.score));
-    const double level = 0.5 * a.score;
-    Index len = 1, width = 0;
-    for (Index t = a.trace - 1; t >= 0 && ps.score(t, a.channel) >= level; --t) ++len;
-    for (Index t = a.trace + 1; t < ps.score.rows() && ps.score(t, a.channel) >= level; ++t) ++len;
-    for (Index c = 0; c < ps.score.cols(); ++c) width += ps.score(a.trace, c) >= level;
-    EXPECT_EQ(X(i, col("ps_length_traces")), double(len));
-    EXPECT_EQ(X(i, col("ps_width_channels")), double(width));
+    const Index g = r.candidates.gate[k];
+    EXPECT_GE(a.time_ns, g == 0 ? o.prescreen.gate_start_ns : o.deeper_gates_ns[std::size_t(g - 1)] - 1e-9);
+    if (g == 0) {  // the per-trace rows kept are the first gate's
+      const double level = 0.5 * a.score;
+      Index len = 1, width = 0;
+      for (Index t = a.trace - 1; t >= 0 && ps.score(t, a.channel) >= level; --t) ++len;
+      for (Index t = a.trace + 1; t < ps.score.rows() && ps.score(t, a.channel) >= level; ++t) ++len;
+      for (Index c = 0; c < ps.score.cols(); ++c) width += ps.score(a.trace, c) >= level;
+      EXPECT_EQ(X(i, col("ps_length_traces")), double(len));
+      EXPECT_EQ(X(i, col("ps_width_channels")), double(width));
+    }
     EXPECT_EQ(a.x_m, l.geometry.x_m[std::size_t(a.trace)]);
     // label and confidence from the probabilities
     const auto& d = r.alarms[k];

@@ -78,10 +78,16 @@ def ref_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
 def ref_alarms(lane, model, merge=True):
     d, dt, tz, x, y = pipeline._lane_arrays(lane)
     pre = ref_preprocess(d, dt, x)
-    ps = pipeline.prescreen_gpr(pre, dt, tz, x, y)
     ant = lane.scene.get("antenna", {})
-    X, names, ok = ref_features(pre, ps, dt, tz, x, antenna_height_m=ant.get("height_m", 0.0),
-                                offset_m=ant.get("offset_m", 0.0))
+    parts = []   # each gate's prescreener and features on its own, then concatenated in gate order
+    for start in (0.6,) + tuple(pipeline.GPR_DEEPER_GATES):
+        ps = pipeline.prescreen_gpr(pre, dt, tz, x, y, gate_ns=(start, 8.0))
+        parts.append((ps,) + ref_features(pre, ps, dt, tz, x, antenna_height_m=ant.get("height_m", 0.0),
+                                          offset_m=ant.get("offset_m", 0.0)))
+    ps0, names = parts[0][0], parts[0][2]
+    ps = ps0._replace(alarms=np.concatenate([q[0].alarms for q in parts]))
+    X, ok = np.vstack([q[1] for q in parts]), np.concatenate([q[3] for q in parts])
+    gate = np.concatenate([np.full(len(q[0].alarms), g) for g, q in enumerate(parts)])
     p = pipeline.classify_rows(model, X, names)
     depth = np.where(X[:, names.index("hyp_ok")] > 0, X[:, names.index("hyp_depth_m")], np.nan)
     a = ps.alarms
@@ -90,7 +96,7 @@ def ref_alarms(lane, model, merge=True):
     kc = pipeline.CLASSES.index("clutter")
     threat = np.where(np.arange(4) == kc, -np.inf, p).argmax(axis=1)
     lab = np.array([pipeline.CLASSES[j] for j in np.where(p[:, kc] >= 0.5, kc, threat)], dtype=object)
-    return dict(pre=pre, ps=ps, X=X, names=names, ok=ok, p=p, k=k, x=a["x"][k], y=a["y"][k], depth=depth[k],
+    return dict(pre=pre, ps=ps, ps0=ps0, gate=gate, X=X, names=names, ok=ok, p=p, k=k, x=a["x"][k], y=a["y"][k], depth=depth[k],
                 time_ns=a["time_ns"][k], score=a["confidence"][k], label=lab[k], proba=p[k])
 # ---
 
@@ -133,14 +139,16 @@ def test_candidates_equal_the_python_glue(case):
     np.testing.assert_array_equal(ok, ref["ok"])
     ps_cols = [names.index(n) for n in ("ps_length_traces", "ps_width_channels", "ps_signed_peak")]
     assert np.ptp(X[:, ps_cols], axis=0).min() > 0   # the extents and the peak vary over the lane
-    # gpr_features on the same preprocessed lane and prescreen
+    assert (ref["gate"] > 0).any() and np.all(np.diff(ref["gate"]) >= 0)   # the deeper gates add alarms
+    # gpr_features on the same preprocessed lane and the first gate's prescreen: its rows
     d, dt, tz, x, y = pipeline._lane_arrays(lane)
     ant = lane.scene.get("antenna", {})
-    X2, n2, ok2 = pipeline.gpr_features(ref["pre"], ref["ps"], dt, tz, x, antenna_height_m=ant.get("height_m", 0.0),
+    X2, n2, ok2 = pipeline.gpr_features(ref["pre"], ref["ps0"], dt, tz, x, antenna_height_m=ant.get("height_m", 0.0),
                                         offset_m=ant.get("offset_m", 0.0))
+    n0 = len(ref["ps0"].alarms)
     assert n2 == names
-    np.testing.assert_array_equal(X2, X)
-    np.testing.assert_array_equal(ok2, ok)
+    np.testing.assert_array_equal(X2, X[:n0])
+    np.testing.assert_array_equal(ok2, ok[:n0])
 
 
 def test_alarms_equal_the_python_glue(case):
@@ -155,6 +163,7 @@ def test_alarms_equal_the_python_glue(case):
     np.testing.assert_allclose(g["features"], ref["X"][ref["k"]], rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(g["ok"], ref["ok"][ref["k"]])
     assert g["classes"] == list(pipeline.CLASSES) and g["feature_names"] == ref["names"]
+    np.testing.assert_array_equal(g["gate"], ref["gate"][ref["k"]])
     assert len(g["prescreen"].alarms) == len(ref["ps"].alarms) > len(g["x"])   # the merge dropped some
 
 
@@ -190,13 +199,13 @@ def test_options_pass_through():
     d, dt, tz, x, y = pipeline._lane_arrays(lane)
     pre = ref_preprocess(d, dt, x, background_m=0.6, band_mhz=None, ground=False)
     np.testing.assert_array_equal(pipeline.preprocess_gpr(d, dt, x, background_m=0.6, band_mhz=None, ground=False), pre)
-    ps, X, names, _ = pipeline.gpr_candidates(lane, background_m=0.6, gate_ns=(0.5, 6.0), statistic="lms",
-                                              threshold=2.0, separation_m=0.3, traces=3)
+    ps, X, names, _ = pipeline.gpr_candidates(lane, background_m=0.6, gate_ns=(0.5, 6.0), deeper_gates_ns=(),
+                                              statistic="lms", threshold=2.0, separation_m=0.3, traces=3)
     pre = ref_preprocess(d, dt, x, background_m=0.6)
     want = pipeline.prescreen_gpr(pre, dt, tz, x, y, gate_ns=(0.5, 6.0), statistic="lms", threshold=2.0,
                                   separation_m=0.3, traces=3)
     np.testing.assert_array_equal(ps.alarms, want.alarms)
-    ps2, _, _, _ = pipeline.gpr_candidates(lane, separation=7, separation_m=None, cfar="os")
+    ps2, _, _, _ = pipeline.gpr_candidates(lane, separation=7, separation_m=None, cfar="os", deeper_gates_ns=())
     want2 = pipeline.prescreen_gpr(ref_preprocess(d, dt, x), dt, tz, x, y, separation=7, separation_m=None, cfar="os")
     np.testing.assert_array_equal(ps2.alarms, want2.alarms)
 
@@ -219,6 +228,10 @@ def test_bad_input():
         pipeline.gpr_alarms(lane, m)
     with pytest.raises(TypeError):
         pipeline.gpr_candidates(lane, not_an_option=1)
+    with pytest.raises(ValueError, match=r"deeper_gates_ns\[1\] = 0.7 must lie after the previous gate's start"):
+        pipeline.gpr_candidates(lane, deeper_gates_ns=(0.9, 0.7))
+    with pytest.raises(ValueError, match=r"deeper_gates_ns\[0\] = 9"):
+        pipeline.gpr_candidates(lane, deeper_gates_ns=(9.0,))
     lib = _core.pipeline.f64
     with pytest.raises(ValueError, match="channels"):
         lib.GprChain(None, d.shape[0], dt, tz, x, y[:3], {}).candidates(d)

@@ -38,6 +38,11 @@ struct GprChainOptions {
   bool ground = true;          ///< track the ground bounce in search_*_ns (after sample 0) and remove it
   double search_start_ns = 0.8, search_end_ns = 6.0;
   detect::PrescreenOptions prescreen = gpr_prescreen_defaults();  ///< train_channels capped at n_channels - 1
+  /// Start times of deeper gates, ns after time zero, each > prescreen.gate_start_ns: the
+  /// prescreener runs again on [start, prescreen.gate_end_ns] for each, so that an echo under a
+  /// stronger shallower one (a mine under the rough ground's bounce residue, a mortar under a
+  /// root) gets an alarm of its own, with features at its own depth. Empty: one gate.
+  std::vector<double> deeper_gates_ns = {0.9, 1.5};
   /// Suppression along track, m: ceil(separation_m / median |dx| - 1e-9) traces; NaN: prescreen.cfar.separation.
   double separation_m = 0.2;
   double antenna_height_m = 0, offset_m = 0;  ///< of the hyperbola fit, m
@@ -69,9 +74,11 @@ struct LaneGeometry {
 
 /// The stages before the classifier.
 struct GprCandidates {
-  detect::Prescreen prescreen;   ///< alarms (x_m, y_m set; by trace, then channel) and per-trace rows
+  detect::Prescreen prescreen;   ///< alarms (x_m, y_m set; by gate, then trace, then channel) and the
+                                 ///< first gate's per-trace rows
   classify::RowMatrix features;  ///< one row per alarm, GprChain::feature_names(); non-finite entries 0
   std::vector<char> ok;          ///< false where the feature window did not fit (its window columns are 0)
+  std::vector<Index> gate;       ///< gate of each alarm: 0 = prescreen's, k = deeper_gates_ns[k - 1]
 };
 
 /// One classified alarm.
@@ -111,11 +118,13 @@ class GprChain {
   /// Band-pass, ground-bounce removal and moving-mean background of each channel into out (same
   /// shapes; out[c] may alias in[c]). Throws ValueError on a shape mismatch or NaN/Inf input.
   void preprocess(std::span<const ConstView<T>> in, std::span<const View<T>> out) const;
-  /// The prescreener on preprocessed channels, alarm positions set from the geometry.
-  detect::Prescreen prescreen(std::span<const ConstView<T>> preprocessed) const;
-  /// Feature rows of a prescreener's alarms (its score rows give the ps_*_traces / channels extents).
+  /// The prescreener of one gate (0 = prescreen's, k = deeper_gates_ns[k - 1]) on preprocessed
+  /// channels, alarm positions set from the geometry.
+  detect::Prescreen prescreen(std::span<const ConstView<T>> preprocessed, Index gate = 0) const;
+  /// Feature rows of a prescreener's alarms (its score rows give the ps_*_traces / channels
+  /// extents; the context features rank the alarm among this prescreener's). gate: all 0.
   GprCandidates features(std::span<const ConstView<T>> preprocessed, detect::Prescreen prescreen) const;
-  /// preprocess -> prescreen -> features of raw channels.
+  /// preprocess -> prescreen -> features of raw channels, every gate, concatenated in gate order.
   GprCandidates candidates(std::span<const ConstView<T>> channels) const;
   /// The model's probabilities of the candidates in gpr_classes order (ValueError without a model).
   classify::RowMatrix classify(const GprCandidates& c) const;
@@ -130,14 +139,15 @@ class GprChain {
   const GprChainOptions& options() const { return opt_; }
   const classify::Model* model() const { return model_.get(); }
   Index background_traces() const { return background_; }  ///< the background window, traces
-  Index separation_traces() const { return prescreen_.cfar.separation; }
+  Index separation_traces() const { return gates_[0].cfar.separation; }
+  Index n_gates() const { return Index(gates_.size()); }
 
  private:
   void check_channels(std::span<const ConstView<T>> ch, const char* what) const;
   std::shared_ptr<const classify::Model> model_;
   LaneGeometry lane_;
   GprChainOptions opt_;
-  detect::PrescreenOptions prescreen_;
+  std::vector<detect::PrescreenOptions> gates_;  // the prescreener of each gate
   detect::FeatureOptions window_;
   std::vector<std::string> names_;
   Index background_ = 0, n_window_ = 0, hyp_ok_ = 0, hyp_depth_ = 0;
