@@ -4,10 +4,11 @@
 Simulates lanes (sapper.sim.gpr: AP and AT mines, mortars, clutter, 8 channels, soils of
 permittivity 4-12, 1-30 mS/m, roughness 0-1 cm rms) and the magnetometer survey over each
 (sapper.sim.mag.scene_over_lane), runs sapper.pipeline up to the features, labels each alarm by
-the truth object within its halo (0.25 m AP, 0.5 m AT/UXO; none: "clutter"), trains random
-forests and writes python/sapper/classify/models/{gpr,mag,fusion}_default.json, plus
-{gpr,mag}_calibration.json: logistic regressions on out-of-fold forest probabilities (lanes held
-out in 4 folds) that sapper.pipeline.run applies before fusion.
+the truth object within its halo (0.25 m AP, 0.5 m AT/UXO; none: "clutter"), trains gradient-
+boosted trees for the GPR (--gpr-model forest: a random forest) and a random forest for the
+magnetometer, and writes python/sapper/classify/models/{gpr,mag,fusion}_default.json, plus
+{gpr,mag}_calibration.json: logistic regressions on out-of-fold probabilities (lanes held out in
+4 folds) that sapper.pipeline.run applies before fusion.
 
 The magnetometer forest also learns from magnetometer-only surveys (mag_scene: 12 m x 12 m with AT
 mines, mortars, shells, AP mines and 8-24 shrapnel fragments; Earth field, noise, soil, sensor
@@ -128,9 +129,16 @@ def clutter_rate(own, other, halo=0.3):
     return k / max(n, 1)
 
 
-def forest(X, y, names, *, n_trees, max_depth, seed, min_samples_leaf=3):
-    m = classify.RandomForest(n_trees, max_depth=max_depth, min_samples_leaf=min_samples_leaf, class_weight="balanced",
-                              seed=seed)
+def forest(X, y, names, *, n_trees, max_depth, seed, min_samples_leaf=3, boosting=False):
+    """A random forest, or with ``boosting`` gradient-boosted trees (``n_trees`` rounds; the GPR
+    model's: 300 rounds of <= 31 leaves at learning rate 0.05, rows and features subsampled);
+    balanced class weights either way."""
+    if boosting:
+        m = classify.GradientBoosting(n_trees, 0.05, max_leaves=31, min_samples_leaf=20, subsample=0.8, colsample=0.5,
+                                      class_weight="balanced", seed=seed)
+    else:
+        m = classify.RandomForest(n_trees, max_depth=max_depth, min_samples_leaf=min_samples_leaf,
+                                  class_weight="balanced", seed=seed)
     return m.fit(X, np.asarray(y, dtype=object), feature_names=names)
 
 
@@ -161,7 +169,9 @@ def main(argv=None):
                    help="train and write only mag_default.json and mag_calibration.json")
     p.add_argument("--trees", type=int, default=40)
     p.add_argument("--depth", type=int, default=10, help="magnetometer forest depth")
-    p.add_argument("--gpr-depth", type=int, default=10)
+    p.add_argument("--gpr-model", choices=("boosting", "forest"), default="boosting")
+    p.add_argument("--gpr-rounds", type=int, default=300, help="GPR boosting rounds")
+    p.add_argument("--gpr-depth", type=int, default=10, help="GPR forest depth (--gpr-model forest)")
     p.add_argument("--gpr-leaf", type=int, default=3, help="GPR forest: minimum samples per leaf")
     p.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "python", "sapper", "classify",
                                                   "models"))
@@ -199,7 +209,9 @@ def main(argv=None):
         return 0
     G, glane, gl = np.vstack(G), np.concatenate(glane), np.asarray(gl, dtype=object)
     print(f"{len(gl)} GPR alarms {dict(zip(*np.unique(gl, return_counts=True)))}")
-    gkw = dict(n_trees=a.trees, max_depth=a.gpr_depth, min_samples_leaf=a.gpr_leaf)
+    boost = a.gpr_model == "boosting"
+    gkw = dict(n_trees=a.gpr_rounds if boost else a.trees, max_depth=a.gpr_depth, min_samples_leaf=a.gpr_leaf,
+               boosting=boost)
     forest(G, gl, gnames, seed=1, **gkw).save(os.path.join(a.out, "gpr_default.json"))
     calibrator(out_of_fold(G, gl, glane, gnames, seed=1, **gkw), gl).save(os.path.join(a.out, "gpr_calibration.json"))
     k = pipeline.CLASSES.index("clutter")

@@ -43,4 +43,15 @@ py::array_t<T> adopt(Matrix<T>&& m, Index rows, Index cols) {
   return py::array_t<T>({rows, cols}, {s, s * std::max<Index>(rows, 1)}, heap->data(), owner);
 }
 
+/// Row-major (n_traces, n_channels) numpy copy of a column-major n_traces x n_channels matrix (the
+/// prescreener's per-trace rows).
+template <class M>
+py::array_t<typename M::Scalar> trace_rows(const M& m) {
+  py::array_t<typename M::Scalar> r({m.rows(), m.cols()});
+  auto v = r.template mutable_unchecked<2>();
+  for (Index j = 0; j < m.rows(); ++j)
+    for (Index c = 0; c < m.cols(); ++c) v(j, c) = m(j, c);
+  return r;
+}
+
 }  // namespace sapper::python

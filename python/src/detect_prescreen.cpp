@@ -49,16 +49,6 @@ py::tuple alarm_arrays(const std::vector<GprAlarm>& a) {
   return py::make_tuple(tr, ch, sm, t, s);
 }
 
-/// Row-major (n_traces, n_channels) numpy copies of column-major n_traces x n_channels matrices.
-template <class M>
-py::array_t<typename M::Scalar> rows(const M& m) {
-  py::array_t<typename M::Scalar> r({m.rows(), m.cols()});
-  auto v = r.template mutable_unchecked<2>();
-  for (Index j = 0; j < m.rows(); ++j)
-    for (Index c = 0; c < m.cols(); ++c) v(j, c) = m(j, c);
-  return r;
-}
-
 template <class T>
 class Stream {
  public:
@@ -101,7 +91,7 @@ void bind_type(py::module_& m) {
       py::gil_scoped_release nogil;
       p = prescreen<T>(v, {Index(a.shape(0)), dt, tz}, o);
     }
-    return py::make_tuple(alarm_arrays(p.alarms), rows(p.statistic), rows(p.score), rows(p.sample));
+    return py::make_tuple(alarm_arrays(p.alarms), trace_rows(p.statistic), trace_rows(p.score), trace_rows(p.sample));
   });
   py::class_<Stream<T>>(m, "PrescreenStream")
       .def(py::init<Index, double, double, Index, const py::dict&>())
@@ -137,7 +127,7 @@ void bind_detect_prescreen(py::module_& m) {
       py::gil_scoped_release nogil;
       p = cfar(x, o, sample.is_none() ? nullptr : &smp, dt, tz);
     }
-    return py::make_tuple(alarm_arrays(p.alarms), rows(p.statistic), rows(p.score), rows(p.sample));
+    return py::make_tuple(alarm_arrays(p.alarms), trace_rows(p.statistic), trace_rows(p.score), trace_rows(p.sample));
   });
 }
 }  // namespace sapper::python

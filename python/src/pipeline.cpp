@@ -64,16 +64,6 @@ py::array_t<double> rows_view(const classify::RowMatrix& m, py::handle owner) {
   return py::array_t<double>({m.rows(), m.cols()}, {s * std::max<Index>(m.cols(), 1), s}, m.data(), owner);
 }
 
-/// Row-major (n_traces, n_channels) copy of a column-major matrix.
-template <class M>
-py::array_t<typename M::Scalar> trace_rows(const M& m) {
-  py::array_t<typename M::Scalar> r({m.rows(), m.cols()});
-  auto v = r.template mutable_unchecked<2>();
-  for (Index j = 0; j < m.rows(); ++j)
-    for (Index c = 0; c < m.cols(); ++c) v(j, c) = m(j, c);
-  return r;
-}
-
 py::dict detections_dict(const std::vector<GprDetection>& d) {
   const auto n = py::ssize_t(d.size());
   py::array_t<std::int64_t> cand(n);
