@@ -71,4 +71,61 @@ void BM_LogisticFit(benchmark::State& s) {
 }
 BENCHMARK(BM_LogisticFit)->Unit(benchmark::kMillisecond);
 
+// Gradient boosting (the GPR setting: 300 rounds x 4 classes, 31 leaves) beside a random forest
+// of 40 trees of depth 10, on the same 5000 x 32 data, one thread.
+ForestOptions forest40() {
+  ForestOptions o;
+  o.n_trees = 40, o.max_depth = 10, o.min_samples_leaf = 3, o.threads = 1;
+  return o;
+}
+BoostingOptions boosting300() {
+  BoostingOptions o;
+  o.threads = 1;
+  return o;
+}
+
+void BM_Forest40Fit(benchmark::State& s) {
+  RowMatrix X;
+  std::vector<std::string> y;
+  data(5000, 32, X, y);
+  for (auto _ : s) benchmark::DoNotOptimize(RandomForest::fit(X, y, forest40()).trees().size());
+  s.SetItemsProcessed(s.iterations() * X.rows());
+}
+BENCHMARK(BM_Forest40Fit)->Unit(benchmark::kMillisecond);
+
+void BM_BoostingFit(benchmark::State& s) {
+  RowMatrix X;
+  std::vector<std::string> y;
+  data(5000, 32, X, y);
+  for (auto _ : s) benchmark::DoNotOptimize(GradientBoosting::fit(X, y, boosting300()).trees().size());
+  s.SetItemsProcessed(s.iterations() * X.rows());
+}
+BENCHMARK(BM_BoostingFit)->Unit(benchmark::kMillisecond);
+
+template <class M>
+void predict(benchmark::State& s, const M& m, const RowMatrix& X) {
+  RowMatrix p(X.rows(), 4);
+  for (auto _ : s) {
+    m.predict_proba(X, p, 1);
+    benchmark::DoNotOptimize(p.data());
+  }
+  s.SetItemsProcessed(s.iterations() * X.rows());
+}
+
+void BM_Forest40Predict(benchmark::State& s) {
+  RowMatrix X;
+  std::vector<std::string> y;
+  data(5000, 32, X, y);
+  predict(s, RandomForest::fit(X, y, forest40()), X);
+}
+BENCHMARK(BM_Forest40Predict)->Unit(benchmark::kMillisecond);
+
+void BM_BoostingPredict(benchmark::State& s) {
+  RowMatrix X;
+  std::vector<std::string> y;
+  data(5000, 32, X, y);
+  predict(s, GradientBoosting::fit(X, y, boosting300()), X);
+}
+BENCHMARK(BM_BoostingPredict)->Unit(benchmark::kMillisecond);
+
 }  // namespace

@@ -77,6 +77,20 @@ void bind_classify(py::module_& parent) {
         return d;
       });
 
+  py::class_<GradientBoosting, Model, std::shared_ptr<GradientBoosting>>(m, "GradientBoosting")
+      .def_property_readonly("n_trees", [](const GradientBoosting& g) { return g.trees().size(); })
+      .def_property_readonly("n_rounds", &GradientBoosting::n_rounds)
+      .def_property_readonly("learning_rate", &GradientBoosting::learning_rate)
+      .def_property_readonly("init", &GradientBoosting::init)
+      .def("tree", [](const GradientBoosting& g, std::size_t t) {
+        if (t >= g.trees().size()) throw ValueError("tree index out of range");
+        const Tree& tr = g.trees()[t];
+        py::dict d;
+        d["feature"] = tr.feature, d["threshold"] = tr.threshold, d["left"] = tr.left, d["right"] = tr.right;
+        d["value"] = std::vector<double>(tr.value.data(), tr.value.data() + tr.value.rows());
+        return d;
+      });
+
   m.def("fit_logistic", [](const CArr& x, const std::vector<std::string>& y, double l2, int max_iter, double tol,
                            int memory, bool balanced, const std::map<std::string, double>& w,
                            const std::vector<std::string>& names) {
@@ -98,6 +112,20 @@ void bind_classify(py::module_& parent) {
     o.feature_names = names, o.threads = threads;
     py::gil_scoped_release nogil;
     return std::make_shared<RandomForest>(RandomForest::fit(X, y, o));
+  });
+  m.def("fit_boosting", [](const CArr& x, const std::vector<std::string>& y, Index n_rounds, double learning_rate,
+                           Index max_leaves, Index max_depth, Index min_leaf, double min_hessian, double l2,
+                           double min_gain, double subsample, double colsample, Index max_bins, bool balanced,
+                           const std::map<std::string, double>& w, std::uint64_t seed,
+                           const std::vector<std::string>& names, int threads) {
+    const auto X = rows(x);
+    BoostingOptions o;
+    o.n_rounds = n_rounds, o.learning_rate = learning_rate, o.max_leaves = max_leaves, o.max_depth = max_depth;
+    o.min_samples_leaf = min_leaf, o.min_hessian_leaf = min_hessian, o.l2 = l2, o.min_split_gain = min_gain;
+    o.subsample = subsample, o.colsample = colsample, o.max_bins = max_bins, o.class_weight = weights(balanced, w);
+    o.seed = seed, o.feature_names = names, o.threads = threads;
+    py::gil_scoped_release nogil;
+    return std::make_shared<GradientBoosting>(GradientBoosting::fit(X, y, o));
   });
   m.def("load", [](const std::string& path) { return std::shared_ptr<Model>(load_model(path)); });
   m.def("from_json", [](const std::string& text) { return std::shared_ptr<Model>(model_from_json(text)); });

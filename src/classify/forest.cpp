@@ -128,33 +128,67 @@ class Grower {
   std::vector<double> left_, right_;
 };
 
-void check_tree(const Tree& t, Index d, Index K, Index ti) {
+}  // namespace
+
+namespace detail {
+
+void check_tree(const Tree& t, Index d, Index cols, Index ti) {
   const Index m = t.n_nodes();
   const std::string name = "trees[" + std::to_string(ti) + "]";
   require(m >= 1, name, " has no nodes");
   require(Index(t.threshold.size()) == m && Index(t.left.size()) == m && Index(t.right.size()) == m &&
-              t.value.rows() == m && t.value.cols() == K,
+              t.value.rows() == m && t.value.cols() == cols,
           name, ": feature, threshold, left, right and value must all have one entry per node (", m, ") and value ",
-          K, " columns");
+          cols, " columns");
   std::vector<int> parents(m, 0);
   for (Index j = 0; j < m; ++j) {
     const std::string node = name + " node " + std::to_string(j);
     require(t.feature[j] >= -1 && t.feature[j] < d, node, ": feature = ", t.feature[j], " must be -1 (leaf) or in [0, ",
             d, ")");
     require(std::isfinite(t.threshold[j]), node, ": threshold must be finite");
-    require(t.value.row(j).allFinite() && (t.value.row(j).array() >= 0).all() &&
-                std::abs(t.value.row(j).sum() - 1) <= 1e-9,
-            node, ": value must be class fractions (finite, >= 0, sum 1)");
+    require(t.value.row(j).allFinite(), node, ": value must be finite");
     if (t.feature[j] < 0) continue;
     for (int c : {t.left[j], t.right[j]}) {
-      require(c > j && c < m, node, ": child ", c, " must be in (", j, ", ", m, ") (nodes in pre-order)");
+      require(c > j && c < m, node, ": child ", c, " must be in (", j, ", ", m, ") (children after their parent)");
       ++parents[c];
     }
   }
   for (Index j = 1; j < m; ++j) require(parents[j] == 1, name, " node ", j, " has ", parents[j], " parents; expected 1");
 }
 
-}  // namespace
+Tree read_tree(const Reader& r, const json& tj, const std::string& p, Index d, Index cols) {
+  if (!tj.is_object()) r.fail(p, "must be an object");
+  const auto feature = r.integers(r.at(tj, "feature", p + ".feature"), p + ".feature");
+  const Index m = Index(feature.size());
+  auto ints = [&](const char* f, Index limit, const char* what) {
+    const auto v = r.integers(r.at(tj, f, p + "." + f), p + "." + f, m);
+    for (std::size_t k = 0; k < v.size(); ++k)
+      if (v[k] < -1 || v[k] >= limit) r.fail(p + "." + f + "[" + std::to_string(k) + "]", what);
+    return std::vector<int>(v.begin(), v.end());
+  };
+  Tree t;
+  t.feature = ints("feature", d, "is not a feature index or -1 (leaf)");
+  t.left = ints("left", m, "is not a node index or -1");
+  t.right = ints("right", m, "is not a node index or -1");
+  t.threshold = r.numbers(r.at(tj, "threshold", p + ".threshold"), p + ".threshold", m);
+  const json& v = r.at(tj, "value", p + ".value");
+  if (cols == 0) {
+    const auto s = r.numbers(v, p + ".value", m);
+    t.value = Eigen::Map<const RowMatrix>(s.data(), m, 1);
+  } else {
+    t.value = r.matrix(v, p + ".value", m, cols);
+  }
+  return t;
+}
+
+ojson tree_json(const Tree& t, bool scalar) {
+  ojson j;
+  j["feature"] = t.feature, j["threshold"] = t.threshold, j["left"] = t.left, j["right"] = t.right;
+  j["value"] = scalar ? ojson(std::vector<double>(t.value.data(), t.value.data() + t.value.rows())) : to_ojson(t.value);
+  return j;
+}
+
+}  // namespace detail
 
 RandomForest::RandomForest(std::vector<std::string> classes, std::vector<std::string> feature_names,
                            std::vector<Tree> trees)
@@ -162,7 +196,12 @@ RandomForest::RandomForest(std::vector<std::string> classes, std::vector<std::st
   require(!trees_.empty(), "a forest needs at least one tree");
   const Index d = Index(feature_names.size()), K = Index(classes.size());
   set_header(std::move(classes), std::move(feature_names), d);
-  for (std::size_t t = 0; t < trees_.size(); ++t) check_tree(trees_[t], n_features(), K, Index(t));
+  for (std::size_t t = 0; t < trees_.size(); ++t) {
+    detail::check_tree(trees_[t], n_features(), K, Index(t));
+    for (Index j = 0; j < trees_[t].n_nodes(); ++j)
+      require((trees_[t].value.row(j).array() >= 0).all() && std::abs(trees_[t].value.row(j).sum() - 1) <= 1e-9, "trees[",
+              t, "] node ", j, ": value must be class fractions (>= 0, sum 1)");
+  }
 }
 
 RandomForest RandomForest::fit(ConstRows X, const std::vector<std::string>& y, const ForestOptions& o) {
@@ -209,12 +248,7 @@ void RandomForest::predict_rows(ConstRows X, Rows out, Index begin, Index end) c
 
 std::string RandomForest::body_json() const {
   detail::ojson j, a = detail::ojson::array();
-  for (const Tree& t : trees_) {
-    detail::ojson tj;
-    tj["feature"] = t.feature, tj["threshold"] = t.threshold, tj["left"] = t.left, tj["right"] = t.right;
-    tj["value"] = detail::to_ojson(t.value);
-    a.push_back(std::move(tj));
-  }
+  for (const Tree& t : trees_) a.push_back(detail::tree_json(t, false));
   j["trees"] = std::move(a);
   return j.dump();
 }
@@ -225,24 +259,9 @@ std::unique_ptr<Model> read_forest(const json& j, const Reader& r, std::vector<s
   const auto& tj = r.at(j, "trees", "trees");
   if (!tj.is_array() || tj.empty()) r.fail("trees", "must be a non-empty array");
   const Index K = Index(classes.size());
-  std::vector<Tree> trees(tj.size());
-  for (std::size_t t = 0; t < tj.size(); ++t) {
-    const std::string p = "trees[" + std::to_string(t) + "]";
-    if (!tj[t].is_object()) r.fail(p, "must be an object");
-    const auto feature = r.integers(r.at(tj[t], "feature", p + ".feature"), p + ".feature");
-    const Index m = Index(feature.size());
-    auto ints = [&](const char* f, Index limit, const char* what) {
-      const auto v = r.integers(r.at(tj[t], f, p + "." + f), p + "." + f, m);
-      for (std::size_t k = 0; k < v.size(); ++k)
-        if (v[k] < -1 || v[k] >= limit) r.fail(p + "." + f + "[" + std::to_string(k) + "]", what);
-      return std::vector<int>(v.begin(), v.end());
-    };
-    trees[t].feature = ints("feature", Index(features.size()), "is not a feature index or -1 (leaf)");
-    trees[t].left = ints("left", m, "is not a node index or -1");
-    trees[t].right = ints("right", m, "is not a node index or -1");
-    trees[t].threshold = r.numbers(r.at(tj[t], "threshold", p + ".threshold"), p + ".threshold", m);
-    trees[t].value = r.matrix(r.at(tj[t], "value", p + ".value"), p + ".value", m, K);
-  }
+  std::vector<Tree> trees;
+  for (std::size_t t = 0; t < tj.size(); ++t)
+    trees.push_back(read_tree(r, tj[t], "trees[" + std::to_string(t) + "]", Index(features.size()), K));
   return std::make_unique<RandomForest>(std::move(classes), std::move(features), std::move(trees));
 }
 }  // namespace detail

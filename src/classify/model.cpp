@@ -184,12 +184,13 @@ std::unique_ptr<Model> model_from_json(const std::string& text, const std::strin
   try {
     if (type == "logistic_regression") return detail::read_logistic(j, r, std::move(classes), std::move(features));
     if (type == "random_forest") return detail::read_forest(j, r, std::move(classes), std::move(features));
+    if (type == "gradient_boosting") return detail::read_boosting(j, r, std::move(classes), std::move(features));
   } catch (const FormatError&) {
     throw;
   } catch (const ValueError& e) {  // the constructor's consistency checks
     throw FormatError("model " + source + " is inconsistent: " + e.what());
   }
-  r.fail("type", "= " + type.dump().substr(0, 40) + " is unknown (known: \"logistic_regression\", \"random_forest\")");
+  r.fail("type", "= " + type.dump().substr(0, 40) + " is unknown (known: \"logistic_regression\", \"random_forest\", \"gradient_boosting\")");
 }
 
 std::unique_ptr<Model> load_model(const std::string& path) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sapper/classify/forest.hpp"
 #include "sapper/classify/model.hpp"
 
 namespace sapper::classify::detail {
@@ -36,6 +37,18 @@ struct Reader {
 /// feature names already read and checked.
 std::unique_ptr<Model> read_logistic(const json& j, const Reader& r, std::vector<std::string> classes,
                                      std::vector<std::string> features);
+std::unique_ptr<Model> read_boosting(const json& j, const Reader& r, std::vector<std::string> classes,
+                                     std::vector<std::string> features);
+
+/// Tree `ti` (forest or boosting): every array one entry per node, `value` with `cols` columns,
+/// features in [-1, d), finite thresholds and values, children after their parent, one parent per
+/// node but the root. Throws ValueError naming "trees[ti] node j".
+void check_tree(const Tree& t, Index d, Index cols, Index ti);
+/// Reads the tree object `tj` at path `p`: "value" is rows of `cols` numbers, or (cols = 0) one
+/// number per node (read as one column). Links are range-checked here, the rest by check_tree.
+Tree read_tree(const Reader& r, const json& tj, const std::string& p, Index d, Index cols);
+/// The tree as a JSON object; `scalar`: value (one column) written as a flat array.
+ojson tree_json(const Tree& t, bool scalar);
 std::unique_ptr<Model> read_forest(const json& j, const Reader& r, std::vector<std::string> classes,
                                    std::vector<std::string> features);
 

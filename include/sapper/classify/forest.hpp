@@ -21,14 +21,16 @@ struct ForestOptions {
   int threads = 0;             ///< trees are trained in parallel; results do not depend on it
 };
 
-/// One CART tree in flat arrays, nodes in depth-first pre-order (children after their parent).
-/// Node j is a leaf when feature[j] < 0; else x[feature[j]] <= threshold[j] goes to left[j], the
-/// rest to right[j]. value row j: class fractions (weighted) of the training samples at node j.
+/// One tree in flat arrays, children after their parent (a forest's nodes in depth-first pre-order,
+/// boosting's in the order they were split). Node j is a leaf when feature[j] < 0; else
+/// x[feature[j]] <= threshold[j] goes to left[j], the rest to right[j]. value row j: RandomForest,
+/// the class fractions (weighted) of the training samples at node j; GradientBoosting, one column:
+/// the leaf's score increment.
 struct Tree {
   std::vector<int> feature;
   std::vector<double> threshold;
   std::vector<int> left, right;
-  RowMatrix value;  ///< n_nodes x K
+  RowMatrix value;  ///< n_nodes x K (forest) or n_nodes x 1 (boosting)
   Index n_nodes() const { return Index(feature.size()); }
   Index depth() const;
   /// Row of `value` of the leaf that x (length d) falls in.

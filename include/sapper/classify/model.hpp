@@ -43,7 +43,7 @@ Labels encode_labels(const std::vector<std::string>& y, const ClassWeights& w = 
 class Model {
  public:
   virtual ~Model() = default;
-  /// "logistic_regression" or "random_forest" (the file's "type").
+  /// "logistic_regression", "random_forest" or "gradient_boosting" (the file's "type").
   virtual std::string type() const = 0;
   const std::vector<std::string>& classes() const { return classes_; }
   const std::vector<std::string>& feature_names() const { return feature_names_; }

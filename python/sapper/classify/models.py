@@ -1,5 +1,5 @@
-"""Classifiers implemented in sapper (no ML dependency): multinomial logistic regression and random
-forests, trained from numpy features, saved and loaded as small versioned JSON models.
+"""Classifiers implemented in sapper (no ML dependency): multinomial logistic regression, random
+forests and gradient-boosted trees, trained from numpy features, saved and loaded as small versioned JSON models.
 
 ``X`` is an array of shape ``(n_samples, n_features)`` (converted to C-ordered float64); NaN/Inf
 features raise a ValueError naming the first bad entry, at fit and at predict (there is no
@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _core
 
-__all__ = ["LogisticRegression", "RandomForest", "load", "from_json"]
+__all__ = ["LogisticRegression", "RandomForest", "GradientBoosting", "load", "from_json"]
 
 
 def _features(X, n_features=None):
@@ -256,9 +256,117 @@ class RandomForest(_Classifier):
         return self._require_fitted().tree(int(t))
 
 
+class GradientBoosting(_Classifier):
+    r"""Gradient-boosted regression trees on the multiclass softmax loss (as LightGBM / XGBoost).
+
+    The score of class ``k`` is ``F_k(x) = init_[k] + sum_r f_rk(x)``, one regression tree
+    ``f_rk`` per class and round; probabilities are ``softmax(F(x))``. ``init_[k]`` is the log of
+    the (weighted) fraction of class ``k``. Each round, with ``p`` the current probabilities, ``w``
+    the class weights and ``y_ik = 1`` for the true class:
+
+        g_ik = w_i (p_ik - y_ik),   h_ik = w_i p_ik (1 - p_ik)
+
+    and the tree of class ``k`` is grown leaf-wise (the leaf of the largest gain split first, up to
+    ``max_leaves``) on a ``subsample`` of the rows and a ``colsample`` of the features, a cut
+    ``x[f] <= t`` scoring
+
+        gain = G_L^2 / (H_L + l2) + G_R^2 / (H_R + l2) - G^2 / (H + l2)
+
+    (``G``, ``H``: sums of ``g``, ``h`` over the leaf's rows; a split needs ``gain >
+    min_split_gain`` and ``min_samples_leaf`` rows and ``min_hessian_leaf`` hessian in each child).
+    A leaf adds ``-learning_rate * G / (H + l2)`` (one Newton step). Cuts are searched between
+    ``max_bins`` quantile bins of each feature's training values, stored as plain numbers between two
+    training values. Round ``r`` draws its rows and features from the stream ``(seed, r)``, so the
+    model is the same for any ``threads``.
+
+    Parameters
+    ----------
+    n_rounds : int, default 300
+        Boosting rounds (``n_rounds * n_classes`` trees).
+    learning_rate : float, default 0.05
+        Shrinkage of each leaf value, in (0, 1].
+    max_leaves : int, default 31
+        Leaves per tree, >= 2.
+    max_depth : int or None, default None
+        Maximum depth (root = 0); None = unlimited.
+    min_samples_leaf : int, default 20
+        Rows (of the round's subsample) each child of a split keeps at least.
+    min_hessian_leaf : float, default 1e-3
+        Hessian sum each child keeps at least.
+    l2 : float, default 1.0
+        L2 penalty on leaf values, >= 0.
+    min_split_gain : float, default 0.0
+    subsample : float, default 0.8
+        Fraction of rows drawn without replacement each round, in (0, 1].
+    colsample : float, default 0.5
+        Fraction of the (non-constant) features drawn for each tree, in (0, 1].
+    max_bins : int, default 255
+        Quantile bins per feature, in [2, 65536]; with at least as many bins as distinct values
+        every cut between two distinct training values is tried (exact greedy).
+    class_weight : None, "balanced" or dict, default None
+        As in :class:`LogisticRegression`; for imbalanced sets (few mines, much clutter).
+    seed : int, default 0
+    threads : int, default 0
+        Threads for training (the trees of a round in parallel; 0 = all cores); results do not
+        depend on it.
+    """
+
+    def __init__(self, n_rounds=300, learning_rate=0.05, *, max_leaves=31, max_depth=None, min_samples_leaf=20,
+                 min_hessian_leaf=1e-3, l2=1.0, min_split_gain=0.0, subsample=0.8, colsample=0.5, max_bins=255,
+                 class_weight=None, seed=0, threads=0):
+        self.n_rounds, self.learning_rate, self.max_leaves, self.max_depth = n_rounds, learning_rate, max_leaves, max_depth
+        self.min_samples_leaf, self.min_hessian_leaf, self.l2 = min_samples_leaf, min_hessian_leaf, l2
+        self.min_split_gain, self.subsample, self.colsample, self.max_bins = min_split_gain, subsample, colsample, max_bins
+        self.class_weight, self.seed, self.threads = class_weight, seed, threads
+
+    def fit(self, X, y, *, feature_names=None):
+        """Train on features ``X`` (n_samples, n_features) and labels ``y`` (n_samples,).
+
+        Raises
+        ------
+        ValueError
+            On NaN/Inf features, fewer than two classes, mismatched lengths or bad parameters (named).
+        """
+        X, labels, names = self._fit_args(X, y, feature_names)
+        balanced, w = _class_weight(self.class_weight)
+        depth = 0 if self.max_depth is None else int(self.max_depth)
+        if self.max_depth is not None and depth < 1:
+            raise ValueError(f"max_depth = {self.max_depth!r} must be None or >= 1")
+        if int(self.seed) < 0:
+            raise ValueError(f"seed = {self.seed!r} must be >= 0")
+        self._model = _core.classify.fit_boosting(
+            X, labels, int(self.n_rounds), float(self.learning_rate), int(self.max_leaves), depth,
+            int(self.min_samples_leaf), float(self.min_hessian_leaf), float(self.l2), float(self.min_split_gain),
+            float(self.subsample), float(self.colsample), int(self.max_bins), balanced, w, int(self.seed), names,
+            int(self.threads))
+        return self
+
+    @property
+    def n_trees_(self):
+        """int: number of trees (``n_rounds * n_classes``; tree ``t`` belongs to class ``t % n_classes``)."""
+        return self._require_fitted().n_trees
+
+    @property
+    def init_(self):
+        """numpy.ndarray, shape (n_classes,): the initial scores (log weighted class fractions)."""
+        return np.array(self._require_fitted().init)
+
+    def tree(self, t):
+        """Tree ``t`` as a dict of arrays ``feature``, ``threshold``, ``left``, ``right``, ``value``.
+
+        Node ``j`` is a leaf when ``feature[j] < 0``; else ``x[feature[j]] <= threshold[j]`` goes to
+        ``left[j]``; ``value[j]`` is the leaf's score increment (learning rate included; 0 at
+        internal nodes).
+        """
+        return self._require_fitted().tree(int(t))
+
+
+_TYPES = {"logistic_regression": LogisticRegression, "random_forest": RandomForest,
+          "gradient_boosting": GradientBoosting}
+
+
 def _wrap(model):
-    cls = LogisticRegression if model.type == "logistic_regression" else RandomForest
-    obj = cls()
+    obj = _TYPES[model.type]()
     obj._model = model
     return obj
 
@@ -272,7 +380,7 @@ def load(path):
 
     Returns
     -------
-    LogisticRegression or RandomForest
+    LogisticRegression, RandomForest or GradientBoosting
         Ready to predict (training parameters are not stored; labels come back as strings).
 
     Raises
