@@ -40,7 +40,8 @@ def test_default_models_ship():
         # the magnetometer's training picks hold no AP mine (minimum metal): its model may lack that class
         need = pipeline.CLASSES if sensor == "gpr" else ("at_mine", "uxo", "clutter")
         assert set(need) <= set(map(str, m.classes_)) <= set(pipeline.CLASSES)
-        assert os.path.getsize(os.path.join(classify.MODEL_DIR, f"{sensor}_default.json")) < 2_000_000
+        # small enough to ship in the wheel (the GPR boosting model: 1,200 trees of <= 31 leaves, ~2 MB)
+        assert os.path.getsize(os.path.join(classify.MODEL_DIR, f"{sensor}_default.json")) < 3_000_000
     f = classify.default_fusion()
     assert list(f["classes"]) == list(pipeline.CLASSES) and len(f["gpr_pd"]) == len(f["mag_pd"]) == 4
     with pytest.raises(ValueError, match="sensor"):
