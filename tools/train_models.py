@@ -15,11 +15,11 @@ mines, mortars, shells, AP mines and 8-24 shrapnel fragments; Earth field, noise
 height and line direction drawn per seed): over a lane the 1-4 cm fragments are below the pick
 floor, so only these teach it what a fragment's pick looks like.
 
-Training seeds are 1000 + i (lanes 1000-1159, magnetometer scenes 1000-1199 by default);
+Training seeds are 1000 + i (lanes 1000-1319, magnetometer scenes 1000-1199 by default);
 bench/detect/roc.py scores on seeds 5000 + i (disjoint). --mag-only trains and writes only the
 magnetometer model and its calibration (the GPR files and fusion_default.json are left as they are).
 
-    PYTHONPATH=/tmp/site-pipe2 python tools/train_models.py [--lanes 160] [--mag-scenes 200] [--mag-only]
+    PYTHONPATH=/tmp/site-main python tools/train_models.py [--lanes 320] [--mag-scenes 200] [--mag-only]
         [--out python/sapper/classify/models]
 """
 from __future__ import annotations
@@ -163,7 +163,7 @@ def calibrator(p, y):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lanes", type=int, default=160)
+    p.add_argument("--lanes", type=int, default=320)
     p.add_argument("--mag-scenes", type=int, default=200, help="magnetometer-only scenes (seeds 1000 + i)")
     p.add_argument("--mag-only", action="store_true",
                    help="train and write only mag_default.json and mag_calibration.json")
