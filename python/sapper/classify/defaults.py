@@ -41,7 +41,7 @@ def default_model(sensor="gpr"):
 
     Returns
     -------
-    RandomForest or LogisticRegression
+    GradientBoosting, RandomForest or LogisticRegression
         Loaded once and shared (models are immutable).
 
     Raises
