@@ -43,6 +43,35 @@ py::array_t<T> adopt(Matrix<T>&& m, Index rows, Index cols) {
   return py::array_t<T>({rows, cols}, {s, s * std::max<Index>(rows, 1)}, heap->data(), owner);
 }
 
+/// d[k] as a V, or fallback when d has no key k.
+template <class V>
+V get(const py::dict& d, const char* k, V fallback) {
+  return d.contains(k) ? d[k].cast<V>() : fallback;
+}
+
+/// Prescreener options from the dict sapper.detect.prescreen (and sapper.pipeline) build: keys
+/// statistic, gate_*_ns, lms_*, cfar ("ca" | "os" | "none"), window, guard, train, train_channels,
+/// causal, os_rank, threshold, separation, separation_channels; a missing key keeps base's value.
+inline detect::PrescreenOptions prescreen_options(const py::dict& d, detect::PrescreenOptions o = {}) {
+  using namespace sapper::detect;
+  if (d.contains("statistic")) o.statistic = d["statistic"].cast<std::string>() == "lms" ? Statistic::lms : Statistic::energy;
+  o.gate_start_ns = get(d, "gate_start_ns", o.gate_start_ns), o.gate_end_ns = get(d, "gate_end_ns", o.gate_end_ns);
+  o.lms_traces = get(d, "lms_traces", o.lms_traces), o.lms_gap = get(d, "lms_gap", o.lms_gap);
+  o.lms_depth = get(d, "lms_depth", o.lms_depth), o.lms_channels = get(d, "lms_channels", o.lms_channels);
+  o.lms_step = get(d, "lms_step", o.lms_step);
+  auto& c = o.cfar;
+  if (d.contains("cfar")) {
+    const auto kind = d["cfar"].cast<std::string>();
+    c.cfar = kind == "ca" ? Cfar::cell_average : kind == "os" ? Cfar::order_statistic : Cfar::none;
+  }
+  c.window = get(d, "window", c.window), c.guard = get(d, "guard", c.guard), c.train = get(d, "train", c.train);
+  c.train_channels = get(d, "train_channels", c.train_channels), c.causal = get(d, "causal", c.causal);
+  c.os_rank = get(d, "os_rank", c.os_rank), c.threshold = get(d, "threshold", c.threshold);
+  c.separation = get(d, "separation", c.separation);
+  c.separation_channels = get(d, "separation_channels", c.separation_channels);
+  return o;
+}
+
 /// Row-major (n_traces, n_channels) numpy copy of a column-major n_traces x n_channels matrix (the
 /// prescreener's per-trace rows).
 template <class M>

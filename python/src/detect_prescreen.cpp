@@ -8,33 +8,7 @@ namespace {
 using namespace sapper::detect;
 using IndexMatrix = Eigen::Matrix<Index, Eigen::Dynamic, Eigen::Dynamic>;
 
-template <class V>
-V get(const py::dict& d, const char* k, V fallback) {
-  return d.contains(k) ? d[k].cast<V>() : fallback;
-}
-
-CfarOptions cfar_options(const py::dict& d) {
-  CfarOptions o;
-  const auto kind = get<std::string>(d, "cfar", "ca");
-  o.cfar = kind == "ca" ? Cfar::cell_average : kind == "os" ? Cfar::order_statistic : Cfar::none;
-  o.window = get(d, "window", o.window), o.guard = get(d, "guard", o.guard), o.train = get(d, "train", o.train);
-  o.train_channels = get(d, "train_channels", o.train_channels), o.causal = get(d, "causal", o.causal);
-  o.os_rank = get(d, "os_rank", o.os_rank), o.threshold = get(d, "threshold", o.threshold);
-  o.separation = get(d, "separation", o.separation);
-  o.separation_channels = get(d, "separation_channels", o.separation_channels);
-  return o;
-}
-
-PrescreenOptions options(const py::dict& d) {
-  PrescreenOptions o;
-  o.statistic = get<std::string>(d, "statistic", "energy") == "lms" ? Statistic::lms : Statistic::energy;
-  o.gate_start_ns = get(d, "gate_start_ns", o.gate_start_ns), o.gate_end_ns = get(d, "gate_end_ns", o.gate_end_ns);
-  o.lms_traces = get(d, "lms_traces", o.lms_traces), o.lms_gap = get(d, "lms_gap", o.lms_gap);
-  o.lms_depth = get(d, "lms_depth", o.lms_depth), o.lms_channels = get(d, "lms_channels", o.lms_channels);
-  o.lms_step = get(d, "lms_step", o.lms_step);
-  o.cfar = cfar_options(d);
-  return o;
-}
+PrescreenOptions options(const py::dict& d) { return prescreen_options(d); }
 
 /// (trace, channel, sample, time_ns, score) arrays of the alarms.
 py::tuple alarm_arrays(const std::vector<GprAlarm>& a) {
@@ -121,7 +95,7 @@ void bind_detect_prescreen(py::module_& m) {
         throw ValueError("sample must have the statistic's shape");
       smp = Eigen::Map<const IndexMatrix>(a.data(), a.shape(0), a.shape(1));
     }
-    const CfarOptions o = cfar_options(opt);
+    const CfarOptions o = prescreen_options(opt).cfar;
     Prescreen p;
     {
       py::gil_scoped_release nogil;

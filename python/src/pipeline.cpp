@@ -11,12 +11,7 @@ using namespace sapper::pipeline;
 using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
 using Ints = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 
-template <class V>
-V get(const py::dict& d, const char* k, V fallback) {
-  return d.contains(k) ? d[k].cast<V>() : fallback;
-}
-
-/// Missing keys keep GprChainOptions' defaults (the prescreener's keys: see detect_prescreen.cpp).
+/// Missing keys keep GprChainOptions' defaults (the prescreener's keys: prescreen_options, common.hpp).
 GprChainOptions options(const py::dict& d) {
   GprChainOptions o;
   o.background_m = get(d, "background_m", o.background_m), o.bandpass = get(d, "bandpass", o.bandpass);
@@ -26,23 +21,7 @@ GprChainOptions options(const py::dict& d) {
   o.antenna_height_m = get(d, "antenna_height_m", o.antenna_height_m), o.offset_m = get(d, "offset_m", o.offset_m);
   o.merge = get(d, "merge", o.merge), o.threads = get(d, "threads", o.threads);
   o.deeper_gates_ns = get(d, "deeper_gates_ns", o.deeper_gates_ns);
-  auto& p = o.prescreen;
-  if (d.contains("statistic"))
-    p.statistic = d["statistic"].cast<std::string>() == "lms" ? detect::Statistic::lms : detect::Statistic::energy;
-  p.gate_start_ns = get(d, "gate_start_ns", p.gate_start_ns), p.gate_end_ns = get(d, "gate_end_ns", p.gate_end_ns);
-  p.lms_traces = get(d, "lms_traces", p.lms_traces), p.lms_gap = get(d, "lms_gap", p.lms_gap);
-  p.lms_depth = get(d, "lms_depth", p.lms_depth), p.lms_channels = get(d, "lms_channels", p.lms_channels);
-  p.lms_step = get(d, "lms_step", p.lms_step);
-  auto& c = p.cfar;
-  if (d.contains("cfar")) {
-    const auto kind = d["cfar"].cast<std::string>();
-    c.cfar = kind == "ca" ? detect::Cfar::cell_average : kind == "os" ? detect::Cfar::order_statistic : detect::Cfar::none;
-  }
-  c.window = get(d, "window", c.window), c.guard = get(d, "guard", c.guard), c.train = get(d, "train", c.train);
-  c.train_channels = get(d, "train_channels", c.train_channels), c.causal = get(d, "causal", c.causal);
-  c.os_rank = get(d, "os_rank", c.os_rank), c.threshold = get(d, "threshold", c.threshold);
-  c.separation = get(d, "separation", c.separation);
-  c.separation_channels = get(d, "separation_channels", c.separation_channels);
+  o.prescreen = prescreen_options(d, o.prescreen);
   return o;
 }
 
