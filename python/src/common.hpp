@@ -72,6 +72,27 @@ inline detect::PrescreenOptions prescreen_options(const py::dict& d, detect::Pre
   return o;
 }
 
+/// GprAlarms from the per-alarm columns of sapper.detect.prescreen's alarm table (each one entry per
+/// alarm; ValueError otherwise): trace, channel, sample, time_ns, x, y (m), score (the CFAR's).
+inline std::vector<detect::GprAlarm> alarms_from(
+    const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& trace,
+    const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& channel,
+    const py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>& sample,
+    const py::array_t<double, py::array::c_style | py::array::forcecast>& time,
+    const py::array_t<double, py::array::c_style | py::array::forcecast>& x,
+    const py::array_t<double, py::array::c_style | py::array::forcecast>& y,
+    const py::array_t<double, py::array::c_style | py::array::forcecast>& score) {
+  const auto n = std::size_t(trace.size());
+  for (const py::ssize_t s : {channel.size(), sample.size(), time.size(), x.size(), y.size(), score.size()})
+    if (std::size_t(s) != n) throw ValueError("the alarm fields must have one entry per alarm");
+  std::vector<detect::GprAlarm> a(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    a[k].trace = Index(trace.data()[k]), a[k].channel = Index(channel.data()[k]), a[k].sample = Index(sample.data()[k]);
+    a[k].time_ns = time.data()[k], a[k].x_m = x.data()[k], a[k].y_m = y.data()[k], a[k].score = score.data()[k];
+  }
+  return a;
+}
+
 /// Row-major (n_traces, n_channels) numpy copy of a column-major n_traces x n_channels matrix (the
 /// prescreener's per-trace rows).
 template <class M>

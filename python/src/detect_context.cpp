@@ -20,18 +20,10 @@ ContextOptions options(Index half, Index step, Index search, double local_m) {
 template <class T>
 void bind_type(py::module_& m) {
   m.def("context_features", [](py::array_t<T, py::array::f_style> a, const Ints& trace, const Ints& channel,
-                               const Ints& sample, const Doubles& x, const Doubles& y, const Doubles& score,
-                               Index half, Index step, Index search, double local_m, int threads) {
+                               const Ints& sample, const Doubles& time, const Doubles& x, const Doubles& y,
+                               const Doubles& score, Index half, Index step, Index search, double local_m, int threads) {
     const std::vector<ConstView<T>> ch = channel_views<T>(a);
-    const auto n = std::size_t(trace.size());
-    for (const py::ssize_t s : {channel.size(), sample.size(), x.size(), y.size(), score.size()})
-      if (std::size_t(s) != n) throw ValueError("the alarm fields must have one entry per alarm");
-    std::vector<GprAlarm> al(n);
-    for (std::size_t k = 0; k < n; ++k) {
-      al[k].trace = Index(trace.data()[k]), al[k].channel = Index(channel.data()[k]);
-      al[k].sample = Index(sample.data()[k]), al[k].x_m = x.data()[k], al[k].y_m = y.data()[k];
-      al[k].score = score.data()[k];
-    }
+    const std::vector<GprAlarm> al = alarms_from(trace, channel, sample, time, x, y, score);
     const ContextOptions o = options(half, step, search, local_m);
     Matrix<double> r;
     {

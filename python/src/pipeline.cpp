@@ -95,17 +95,9 @@ void bind_type(py::module_& m) {
                           const Doubles& time, const Doubles& x, const Doubles& y, const Doubles& score,
                           const py::array_t<double, py::array::f_style | py::array::forcecast>& rows) {
         const auto ch = channel_views<T>(a);
-        const auto n = std::size_t(trace.size());
-        for (const py::ssize_t s : {channel.size(), sample.size(), time.size(), x.size(), y.size(), score.size()})
-          if (std::size_t(s) != n) throw ValueError("the alarm fields must have one entry per alarm");
         if (rows.ndim() != 2) throw ValueError("the prescreener's score must be (n_traces, n_channels)");
         detect::Prescreen ps;
-        ps.alarms.resize(n);
-        for (std::size_t k = 0; k < n; ++k) {
-          auto& al = ps.alarms[k];
-          al.trace = Index(trace.data()[k]), al.channel = Index(channel.data()[k]), al.sample = Index(sample.data()[k]);
-          al.time_ns = time.data()[k], al.x_m = x.data()[k], al.y_m = y.data()[k], al.score = score.data()[k];
-        }
+        ps.alarms = alarms_from(trace, channel, sample, time, x, y, score);
         ps.score = Eigen::Map<const Eigen::MatrixXd>(rows.data(), rows.shape(0), rows.shape(1));
         py::gil_scoped_release nogil;
         return c.features(ch, std::move(ps));
