@@ -171,7 +171,7 @@ def _lane_chain(lane, model, *, background_m, gate_ns, deeper_gates_ns, statisti
     d, dt, tz, x, y = _lane_arrays(lane)
     scene = getattr(lane, "scene", None)
     ant = scene.get("antenna", {}) if isinstance(scene, dict) else {}
-    o = {**_preprocess_options(background_m, (500.0, 3500.0), True, (0.8, 6.0)),
+    o = {"background_m": float(background_m),   # band-pass and ground search: the chain's defaults
          **_prescreen_options(d.shape[1], x, gate_ns, statistic, prescreen_options),
          "antenna_height_m": float(ant.get("height_m", 0.0)), "offset_m": float(ant.get("offset_m", 0.0)),
          "merge": bool(merge), "threads": int(threads),
@@ -244,7 +244,8 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
     a = prescreen.alarms
     o = {"antenna_height_m": math.nan if antenna_height_m is None else float(antenna_height_m),
          "offset_m": float(offset_m), "threads": int(threads),
-         "gate_start_ns": -float(time_zero_ns), "gate_end_ns": math.inf}   # any gate: the chain prescreens nothing here
+         "gate_start_ns": -float(time_zero_ns), "gate_end_ns": math.inf,   # any gate: the chain prescreens nothing here
+         "deeper_gates_ns": []}
     chain = _lib(d).GprChain(None, d.shape[0], float(dt_ns), float(time_zero_ns), np.asarray(x, dtype=np.float64),
                              np.zeros(d.shape[2]), o)
     c = chain.features(d, a["trace"], a["channel"], a["sample"], a["time_ns"], a["x"], a["y"], a["confidence"],
@@ -293,7 +294,8 @@ def context_features(data, prescreen, *, half=32, step=4, search=16, local_m=0.3
     a = prescreen.alarms
     lib = _core.detect_context.f32 if d.dtype == np.float32 else _core.detect_context.f64
     opt = (int(half), int(step), int(search), float(local_m))
-    X = lib.context_features(d, a["trace"], a["channel"], a["sample"], a["x"], a["y"], a["confidence"], *opt, int(threads))
+    X = lib.context_features(d, a["trace"], a["channel"], a["sample"], a["time_ns"], a["x"], a["y"], a["confidence"],
+                             *opt, int(threads))
     return X, list(_core.detect_context.names(*opt))
 
 
