@@ -2,5 +2,6 @@
 #pragma once
 #include "sapper/core/error.hpp"
 #include "sapper/core/fft.hpp"
+#include "sapper/core/median.hpp"
 #include "sapper/core/parallel.hpp"
 #include "sapper/core/types.hpp"

@@ -13,7 +13,6 @@ namespace sapper::clutter {
 
 namespace {
 
-using detail::median_of;
 using detail::vertex;
 
 /// Centred running median of x over `window` entries (truncated at the ends).
@@ -22,7 +21,7 @@ std::vector<double> running_median(const std::vector<double>& x, Index window) {
   std::vector<double> out(x.size()), buf;
   for (Index j = 0; j < m; ++j) {
     buf.assign(x.begin() + std::max<Index>(0, j - h), x.begin() + std::min(m, j + h + 1));
-    out[std::size_t(j)] = median_of(buf);
+    out[std::size_t(j)] = median_inplace(buf);
   }
   return out;
 }
@@ -35,7 +34,7 @@ void reject_outliers(std::vector<double>& p, Index window, double k, double dt) 
   std::vector<double> d(p.size());
   for (std::size_t j = 0; j < p.size(); ++j) d[j] = std::abs(p[j] - med[j]);
   auto dd = d;
-  const double scale = std::max(1.4826 * median_of(dd), 0.25 * dt);
+  const double scale = std::max(1.4826 * median_inplace(dd), 0.25 * dt);
   for (std::size_t j = 0; j < p.size(); ++j)
     if (d[j] > k * scale) p[j] = med[j];
 }
@@ -47,7 +46,7 @@ void row_median(const Matrix<T>& y, Index i0, Index i1, Index j0, Index j1, std:
   g.assign(std::size_t(i1 - i0), 0.0);
   for (Index i = i0; i < i1; ++i) {
     for (Index j = j0; j < j1; ++j) buf[std::size_t(j - j0)] = double(y(i, j));
-    g[std::size_t(i - i0)] = median_of(buf);
+    g[std::size_t(i - i0)] = median_inplace(buf);
   }
 }
 
@@ -71,7 +70,7 @@ double flatten(ConstView<T> in, View<T> out, const TraceFormat& f, std::span<con
   check(f, in.rows(), ground_ns, in.cols());
   if (std::isnan(reference_ns)) {
     std::vector<double> p(ground_ns.begin(), ground_ns.end());
-    reference_ns = median_of(p);
+    reference_ns = median_inplace(p);
   }
   require(std::isfinite(reference_ns), "reference_ns = ", reference_ns, " must be finite");
   std::vector<double> s(ground_ns.size());

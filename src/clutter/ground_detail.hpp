@@ -7,19 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "sapper/core/median.hpp"
 #include "sapper/core/types.hpp"
 
 namespace sapper::clutter::detail {
-
-/// Median of v (reorders v); NaN when empty.
-inline double median_of(std::vector<double>& v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const auto mid = v.begin() + std::ptrdiff_t(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  const double hi = *mid;
-  if (v.size() % 2) return hi;
-  return 0.5 * (hi + *std::max_element(v.begin(), mid));
-}
 
 /// One period of the bounce, ns: twice the width of the main lobe of g around sample c (between
 /// the zero crossings either side), at least 4 samples.

@@ -154,13 +154,9 @@ double GroundSuppressStream<T>::outlier(double p) {
   if (o_.outlier_window <= 1 || o_.outlier_mads <= 0 || pcount_ < 3) return p;
   const auto c = std::ptrdiff_t(pcount_);
   std::copy_n(pring_.begin(), c, scratch_.begin());
-  std::nth_element(scratch_.begin(), scratch_.begin() + c / 2, scratch_.begin() + c);
-  double med = scratch_[std::size_t(c / 2)];
-  if (c % 2 == 0) med = 0.5 * (med + *std::max_element(scratch_.begin(), scratch_.begin() + c / 2));
+  const double med = median_inplace(scratch_.data(), std::size_t(c));
   std::copy_n(dring_.begin(), c, scratch_.begin());
-  std::nth_element(scratch_.begin(), scratch_.begin() + c / 2, scratch_.begin() + c);
-  double mad = scratch_[std::size_t(c / 2)];
-  if (c % 2 == 0) mad = 0.5 * (mad + *std::max_element(scratch_.begin(), scratch_.begin() + c / 2));
+  const double mad = median_inplace(scratch_.data(), std::size_t(c));
   dev_ = std::abs(p - med);
   const double scale = std::max(1.4826 * mad, 0.25 * f_.dt_ns);
   return dev_ > o_.outlier_mads * scale ? med : p;

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "sapper/core/error.hpp"
+#include "sapper/core/median.hpp"
 #include "sapper/core/parallel.hpp"
 
 namespace sapper::detect {
@@ -56,10 +57,7 @@ double abs_median(const ConstView<T>& b, std::vector<double>& buf) {
   buf.resize(std::size_t(n * m));
   for (Index j = 0; j < m; ++j)
     for (Index i = 0; i < n; ++i) buf[std::size_t(j * n + i)] = std::abs(double(b(i, j)));
-  const auto mid = buf.begin() + std::ptrdiff_t(buf.size() / 2);
-  std::nth_element(buf.begin(), mid, buf.end());
-  if (buf.size() % 2) return *mid;
-  return (*std::max_element(buf.begin(), mid) + *mid) / 2;
+  return median_inplace(buf);
 }
 
 /// (rank + 0.5) / n with ranks of a stable sort (NaN last, as numpy sorts).

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "sapper/core/median.hpp"
+
 namespace sapper::detect {
 namespace {
 
@@ -103,14 +105,6 @@ GroundBounce ground_in(ConstView<T> x, const TraceFormat& f, Index first, Index 
   g.amplitude = s * peak;
   g.sign = int(s);
   return g;
-}
-
-double median_inplace(std::vector<double>& v, std::size_t n) {
-  auto mid = v.begin() + std::ptrdiff_t(n / 2);
-  std::nth_element(v.begin(), mid, v.begin() + std::ptrdiff_t(n));
-  double m = *mid;
-  if (n % 2 == 0) m = 0.5 * (m + *std::max_element(v.begin(), mid));
-  return m;
 }
 
 }  // namespace
@@ -442,9 +436,9 @@ HyperbolaFit HyperbolaFitter<T>::fit(ConstView<T> x, std::span<const double> pos
   for (; it < opt_.max_iterations && !converged; ++it) {
     residuals(p);
     for (std::size_t k = 0; k < np; ++k) scratch_[k] = std::sqrt(amp_[k]) * r_[k];
-    const double med = median_inplace(scratch_, np);
+    const double med = median_inplace(scratch_.data(), std::size_t(np));
     for (std::size_t k = 0; k < np; ++k) scratch_[k] = std::abs(std::sqrt(amp_[k]) * r_[k] - med);
-    const double scale = std::max(1.4826 * median_inplace(scratch_, np), 1e-3 * dt);
+    const double scale = std::max(1.4826 * median_inplace(scratch_.data(), std::size_t(np)), 1e-3 * dt);
     Eigen::Matrix4d H = Eigen::Matrix4d::Zero();
     Eigen::Vector4d g = Eigen::Vector4d::Zero();
     for (std::size_t k = 0; k < np; ++k) {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "sapper/core/error.hpp"
+#include "sapper/core/median.hpp"
 #include "sapper/core/parallel.hpp"
 #include "sapper/mag/source.hpp"
 
@@ -25,16 +26,6 @@ constexpr double kTukeyC = 4.685;       // likewise for the biweight
 constexpr double kDeg = 180.0 / std::numbers::pi;
 constexpr double kLagMinDirectionFraction = 1.0 / 3;  // dipole lag: weaker direction's peak / min_anomaly_nt
 constexpr double kLagMaxRelativeResidual = 0.05;  // dipole lag: residual / data sum of squares at the best lag
-
-/// Median of buf[0, n) (reordered); NaN when n == 0. Even n: the mean of the two middle values.
-double median_inplace(double* buf, std::size_t n) {
-  if (n == 0) return kNaN;
-  const std::size_t h = n / 2;
-  std::nth_element(buf, buf + h, buf + n);
-  const double hi = buf[h];
-  if (n % 2) return hi;
-  return 0.5 * (hi + *std::max_element(buf, buf + h));
-}
 
 double median_of(std::vector<double> v) {
   std::erase_if(v, [](double x) { return !std::isfinite(x); });

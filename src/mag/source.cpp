@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "sapper/core/error.hpp"
+#include "sapper/core/median.hpp"
 
 namespace sapper::mag {
 
@@ -47,19 +48,11 @@ inline V3 field_at(const V3& r, const V3& m) {
   return kC * ir3 * (3 * m.dot(r) * ir2 * r - m);
 }
 
-double median_of(std::vector<double>& v) {  // reorders v
-  const std::size_t h = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(h), v.end());
-  const double hi = v[h];
-  if (v.size() % 2) return hi;
-  return 0.5 * (hi + *std::max_element(v.begin(), v.begin() + std::ptrdiff_t(h)));
-}
-
 double mad_scale(const Vec& e, std::vector<double>& buf) {
   buf.assign(e.data(), e.data() + e.size());
-  const double med = median_of(buf);
+  const double med = median_inplace(buf);
   for (auto& v : buf) v = std::abs(v - med);
-  return kMad * median_of(buf);
+  return kMad * median_inplace(buf);
 }
 
 void validate(const Points& p, std::span<const double> dt, const DipoleFitOptions& o, Index min_points) {
@@ -438,7 +431,7 @@ Vec start_position(VarPro& vp, const Points& p, std::span<const double> a_in, co
   Vec a = Eigen::Map<const Vec>(a_in.data(), n);
   vp.target = a;  // the start depths are ranked by the linear misfit to these data
   buf.assign(a.data(), a.data() + n);
-  a.array() -= median_of(buf);
+  a.array() -= median_inplace(buf);
   double peak = 0;
   const Index ip = robust_peak(p, a, peak);
   double x0 = p.x[std::size_t(ip)], y0 = p.y[std::size_t(ip)];
@@ -453,7 +446,7 @@ Vec start_position(VarPro& vp, const Points& p, std::span<const double> a_in, co
       const double r = sgn * a[i] / std::max(peak, 1e-300);
       if (r >= 0.35 && r <= 0.65) dist.push_back(std::hypot(p.x[std::size_t(i)] - x0, p.y[std::size_t(i)] - y0));
     }
-    const double h = dist.empty() ? 0.25 : median_of(dist);
+    const double h = dist.empty() ? 0.25 : median_inplace(dist);
     const double d0 = 2 * h - (p.z[std::size_t(ip)] - o.ground_z);
     for (double f : {0.5, 0.75, 1.0, 1.5, 2.0}) depths.push_back(std::clamp(f * d0, o.min_depth, o.max_depth));
   }
@@ -527,7 +520,7 @@ MultiDipoleFit fit_dipoles(Points p, std::span<const double> dt, const MultiDipo
       // stop when the residual's peak is within the noise
       Vec a = Eigen::Map<const Vec>(resid.data(), n);
       buf.assign(a.data(), a.data() + n);
-      a.array() -= median_of(buf);
+      a.array() -= median_inplace(buf);
       double peak = 0;
       robust_peak(p, a, peak);
       const double noise = mad_scale(a, buf);

@@ -15,6 +15,7 @@
 
 #include "sapper/core/error.hpp"
 #include "sapper/core/fft.hpp"
+#include "sapper/core/median.hpp"
 #include "sapper/core/parallel.hpp"
 
 namespace sapper::mag {
@@ -463,25 +464,15 @@ std::vector<Grid> run(const Grid& g, std::span<const Filter* const> filters, con
   return r;
 }
 
-/// Median of the values (reordered in place); NaN if empty.
-double median_of(std::vector<double>& a) {
-  if (a.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const std::size_t m = a.size() / 2;
-  std::nth_element(a.begin(), a.begin() + std::ptrdiff_t(m), a.end());
-  const double hi = a[m];
-  if (a.size() % 2) return hi;
-  return 0.5 * (hi + *std::max_element(a.begin(), a.begin() + std::ptrdiff_t(m)));
-}
-
 /// (median, MAD) of the finite values.
 std::pair<double, double> median_mad(const GridValues& v) {
   std::vector<double> a;
   a.reserve(std::size_t(v.size()));
   for (Index q = 0; q < v.size(); ++q)
     if (std::isfinite(v.data()[q])) a.push_back(v.data()[q]);
-  const double med = median_of(a);
+  const double med = median_inplace(a);
   for (double& x : a) x = std::abs(x - med);
-  return {med, median_of(a)};
+  return {med, median_inplace(a)};
 }
 
 void validate(const PickOptions& o) {

@@ -12,6 +12,7 @@
 
 #include "sapper/clutter/ground.hpp"
 #include "sapper/core/error.hpp"
+#include "sapper/core/median.hpp"
 #include "sapper/detect/context.hpp"
 #include "sapper/gpr/ops.hpp"
 
@@ -22,19 +23,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kPsNames[] = {"ps_score",          "ps_log_score",      "ps_time_ns",
                                     "ps_length_traces",  "ps_width_channels", "ps_signed_peak"};
 
-/// numpy's median (mean of the two middle values for an even count).
-double median(std::vector<double> v) {
-  const std::size_t n = v.size(), h = n / 2;
-  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(h), v.end());
-  if (n % 2 == 1) return v[h];
-  const double hi = v[h], lo = *std::max_element(v.begin(), v.begin() + std::ptrdiff_t(h));
-  return (lo + hi) / 2;
-}
-
-std::vector<double> diffs(std::span<const double> x, bool absolute) {
+/// Median trace spacing, m (numpy's median of np.diff(x)).
+double spacing(std::span<const double> x) {
   std::vector<double> d(x.size() - 1);
-  for (std::size_t j = 1; j < x.size(); ++j) d[j - 1] = absolute ? std::abs(x[j] - x[j - 1]) : x[j] - x[j - 1];
-  return d;
+  for (std::size_t j = 1; j < x.size(); ++j) d[j - 1] = x[j] - x[j - 1];
+  return median_inplace(d);
 }
 
 /// Traces along track (the run through `trace` on `channel`) and channels across (all at `trace`)
@@ -85,10 +78,10 @@ Index background_traces(double background_m, std::span<const double> x) {
             "] = ", x[std::size_t(j)], " must be finite and greater than x_m[", j - 1,
             "]: trace positions strictly increase");
   require(std::isfinite(background_m) && background_m > 0, "background_m = ", background_m, " must be > 0 m");
-  const double spacing = median(diffs(x, false));
+  const double dx = spacing(x);
   // Python's round() (half to even) is nearbyint in the default rounding mode
-  const Index w = Index(std::nearbyint(background_m / spacing)) | 1;
-  require(w >= 3, "background_m = ", background_m, " is under 3 traces of ", spacing, " m");
+  const Index w = Index(std::nearbyint(background_m / dx)) | 1;
+  require(w >= 3, "background_m = ", background_m, " is under 3 traces of ", dx, " m");
   return std::min(w, nt - (1 - nt % 2));
 }
 
@@ -161,8 +154,7 @@ GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry
   if (!std::isnan(opt_.separation_m)) {
     require(std::isfinite(opt_.separation_m) && opt_.separation_m >= 0, "separation_m = ", opt_.separation_m,
             " must be >= 0 m (NaN: prescreen.cfar.separation traces)");
-    const double dx = median(diffs(x, true));
-    ps0.cfar.separation = Index(std::ceil(opt_.separation_m / dx - 1e-9));
+    ps0.cfar.separation = Index(std::ceil(opt_.separation_m / spacing(x) - 1e-9));  // x increases: checked above
   }
   ps0.cfar.train_channels = std::min(ps0.cfar.train_channels, nc - 1);
   const TraceFormat f{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns};
