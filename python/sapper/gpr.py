@@ -39,7 +39,7 @@ from . import _core
 __all__ = [
     "remove_dc", "dewow", "sec_gain", "tpow_gain", "agc", "bandpass", "envelope",
     "remove_mean_trace", "moving_background", "first_break", "shift_traces", "time_zero",
-    "butterworth_sos", "sosfilt", "stack_traces", "resample_traces", "Resampled",
+    "butterworth_sos", "sosfilt", "stack_traces", "resample_samples", "resample_traces", "Resampled",
     "Chain", "Processed", "Stream",
 ]
 
@@ -1038,6 +1038,49 @@ class Resampled(NamedTuple):
     data: np.ndarray
     positions_m: np.ndarray
     count: np.ndarray
+
+
+def resample_samples(data, n_samples, *, threads=0, check_finite=True):
+    """Band-limited resampling of every trace to ``n_samples`` over the same time window.
+
+    The sample interval becomes ``dt * n / n_samples`` (``n`` = the input's samples): an
+    instrument recorded at another rate is brought to the grid a model or a window learned.
+    Equals ``scipy.signal.resample(data, n_samples, axis=0)``: the real spectrum cut to (or
+    padded with zeros beyond) ``min(n, n_samples) // 2 + 1`` bins, the unpaired bin of an even
+    ``min(n, n_samples)`` doubled when shrinking and halved when growing, inverse transform over
+    ``n``. Traces are taken as periodic (no taper): a trace whose ends differ rings a little there.
+
+    Parameters
+    ----------
+    data : array_like, shape (n_samples_in, n_traces) or (n_samples_in,)
+        B-scan or one trace; float32, float64 or integer.
+    n_samples : int
+        Samples of each output trace, >= 1.
+    threads : int, default 0
+        Number of threads; 0 = all cores.
+    check_finite : bool, default True
+        Reject NaN/Inf with a ValueError naming the first sample and trace.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_samples, n_traces)`` (or ``(n_samples,)``), dtype of ``data`` (float64 for
+        integer input), Fortran order.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not float32, float64 or integer.
+    ValueError
+        If ``data`` is empty or holds NaN/Inf (with ``check_finite``), or ``n_samples`` is < 1
+        or gives more than ``10**8`` values.
+
+    Examples
+    --------
+    >>> fine = resample_samples(bscan_1024, 512)  # doctest: +SKIP
+    """
+    lib, x, _, one = _prepare(data, None, check_finite)
+    return _finish(lib.resample_samples(x, int(n_samples), threads), one)
 
 
 def resample_traces(data, positions_m, spacing_m, *, threads=0, check_finite=True):

@@ -47,6 +47,8 @@ class Resampled(NamedTuple):
     positions_m: npt.NDArray[np.float64]
     count: npt.NDArray[np.int64]
 
+def resample_samples(data: npt.ArrayLike, n_samples: int, *, threads: int = ..., check_finite: bool = ...) -> Array: ...
+
 def resample_traces(data: npt.ArrayLike, positions_m: npt.ArrayLike, spacing_m: float, *, threads: int = ...,
                     check_finite: bool = ...) -> Resampled: ...
 

@@ -112,6 +112,18 @@ void bind(py::module_& m) {
     const Index r = y.rows(), c = y.cols();
     return adopt(std::move(y), r, c);
   });
+  m.def("resample_samples", [](Arr<T> in, Index n, int th) {
+    auto x = as_matrix(in);
+    require(n >= 1 && double(n) * double(x.cols()) <= double(gpr::max_resampled_values), "n_samples = ", n,
+            " must be >= 1 and n_samples x n_traces <= ", gpr::max_resampled_values);
+    Matrix<T> y(n, x.cols());
+    {
+      py::gil_scoped_release nogil;
+      gpr::resample_samples<T>(x, y, th);
+    }
+    const Index r = y.rows(), c = y.cols();
+    return adopt(std::move(y), r, c);
+  });
   m.def("resample_traces", [](Arr<T> in, const std::vector<double>& pos, double spacing, int th) {
     auto x = as_matrix(in);
     gpr::Resampled<T> r;

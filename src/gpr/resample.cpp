@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "sapper/core/error.hpp"
+#include "sapper/core/fft.hpp"
 #include "sapper/core/parallel.hpp"
 
 namespace sapper::gpr {
@@ -99,8 +100,35 @@ Resampled<T> resample_traces(ConstView<T> in, const std::vector<double>& p, doub
   return r;
 }
 
+template <class T>
+void resample_samples(ConstView<T> in, View<T> out, int threads) {
+  check_not_empty(in);
+  const Index n = in.rows(), m = out.rows(), nt = in.cols();
+  require(m >= 1, "resampled traces of ", m, " samples: need >= 1");
+  require(out.cols() == nt, "output has ", out.cols(), " traces; the input has ", nt);
+  const auto fwd = fft::RealPlan<T>::get(n), inv = fft::RealPlan<T>::get(m);
+  const Index k = std::min(n, m), kept = k / 2 + 1, bins = m / 2 + 1;
+  parallel_for(nt, threads, [&](Index j0, Index j1) {
+    fft::Buffer<T> a(static_cast<std::size_t>(n)), b(static_cast<std::size_t>(m));
+    fft::Buffer<std::complex<T>> sa(static_cast<std::size_t>(n / 2 + 1)), sb(static_cast<std::size_t>(bins));
+    for (Index j = j0; j < j1; ++j) {
+      std::copy_n(in.col(j).data(), n, a.data());
+      fwd->forward(a.data(), sa.data());
+      std::fill(sb.begin(), sb.end(), std::complex<T>(0));
+      std::copy_n(sa.data(), kept, sb.data());
+      if (k % 2 == 0 && m != n) sb[std::size_t(k / 2)] *= T(m < n ? 2 : 0.5);  // the unpaired bin
+      if (m % 2 == 0) sb[std::size_t(m / 2)].imag(0);  // as numpy's irfft reads the Nyquist bin
+      sb[0].imag(0);
+      inv->inverse(sb.data(), b.data());
+      const T scale = T(1) / T(n);
+      for (Index i = 0; i < m; ++i) out(i, j) = b[std::size_t(i)] * scale;
+    }
+  }, 16);
+}
+
 #define SAPPER_GPR_RESAMPLE_INSTANTIATE(T)                            \
   template Matrix<T> stack_traces<T>(ConstView<T>, Index, int); \
+  template void resample_samples<T>(ConstView<T>, View<T>, int); \
   template Resampled<T> resample_traces<T>(ConstView<T>, const std::vector<double>&, double, int);
 SAPPER_GPR_RESAMPLE_INSTANTIATE(float)
 SAPPER_GPR_RESAMPLE_INSTANTIATE(double)

@@ -223,3 +223,48 @@ TEST(Resample, RejectsBadInput) {
   for (Index n : {0, -1}) expect_value_error([&] { stack_traces<double>(x, n); }, "stack n");
   expect_value_error([&] { stack_traces<float>(Matrix<float>(0, 4), 2); }, "empty");
 }
+
+/// A band-limited periodic trace (whole cycles over the window, below both Nyquists) sampled at
+/// n points: resampling to m samples gives its analytic samples at the m new times.
+template <class T>
+void check_band_limited(Index n, Index m, int threads) {
+  const auto f = [](double u) {  // u = time / window, in [0, 1)
+    return 0.7 + std::cos(2 * M_PI * 3 * u + 0.4) - 0.5 * std::sin(2 * M_PI * 17 * u) + 0.25 * std::cos(2 * M_PI * 40 * u);
+  };
+  Matrix<T> x(n, 3), y(m, 3);
+  for (Index j = 0; j < 3; ++j)
+    for (Index i = 0; i < n; ++i) x(i, j) = T((1.0 + double(j)) * f(double(i) / double(n)));
+  resample_samples<T>(x, y, threads);
+  for (Index j = 0; j < 3; ++j)
+    for (Index i = 0; i < m; ++i)
+      ASSERT_NEAR(double(y(i, j)), (1.0 + double(j)) * f(double(i) / double(m)), 1e3 * tol<T>()) << n << " -> " << m;
+}
+
+TEST(Resample, SamplesBandLimitedTraceExactly) {
+  for (const auto& [n, m] : std::vector<std::pair<Index, Index>>{{128, 256}, {256, 128}, {101, 333}, {333, 100},
+                                                                 {200, 200}, {96, 97}}) {
+    check_band_limited<double>(n, m, 1);
+    check_band_limited<float>(n, m, 3);
+  }
+}
+
+TEST(Resample, SamplesUnpairedBinSplitAndJoined) {
+  // The Nyquist cosine of an even n is the unpaired bin: growing splits it into the pair +-n/2, a
+  // cosine through the old samples; shrinking to m makes bin m/2 the unpaired one, joined from +-m/2.
+  const Index n = 16;
+  Matrix<double> x(n, 1), up(32, 1), down(8, 1);
+  for (Index i = 0; i < n; ++i) x(i, 0) = (i % 2 ? -1.0 : 1.0);
+  resample_samples<double>(x, up);
+  for (Index i = 0; i < 32; ++i) EXPECT_NEAR(up(i, 0), std::cos(M_PI * double(i) / 2), 1e-12);
+  for (Index i = 0; i < n; ++i) x(i, 0) = std::cos(2 * M_PI * 4 * double(i) / double(n));  // bin 4 = 8 / 2
+  resample_samples<double>(x, down);
+  for (Index i = 0; i < 8; ++i) EXPECT_NEAR(down(i, 0), std::cos(M_PI * double(i)), 1e-12);
+}
+
+TEST(Resample, SamplesRejectsBadShapes) {
+  Matrix<double> x = Matrix<double>::Ones(8, 3), y3(4, 3), y2(4, 2), y0(0, 3);
+  expect_value_error([&] { resample_samples<double>(x, y2); }, "output has 2 traces");
+  expect_value_error([&] { resample_samples<double>(x, y0); }, "0 samples");
+  Matrix<double> e(0, 3);
+  expect_value_error([&] { resample_samples<double>(e, y3); }, "empty");
+}

@@ -143,3 +143,26 @@ def test_main_job_runs(tmp_path, capsys):
     assert main(["--png", str(tmp_path / "demo.png")]) == 0
     printed = capsys.readouterr().out
     assert "traces/s" in printed and "signal-to-clutter ratio" in printed and "ap_mine" in printed
+
+
+@pytest.mark.parametrize("n,m", [(512, 1024), (512, 256), (511, 300), (300, 511), (683, 512), (64, 64)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_resample_samples_equals_scipy(n, m, dtype):
+    x = np.random.default_rng(n + m).standard_normal((n, 7)).astype(dtype)
+    y = gpr.resample_samples(x, m)
+    assert y.shape == (m, 7) and y.dtype == dtype and y.flags.f_contiguous
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(y, scipy.signal.resample(x.astype(np.float64), m, axis=0), rtol=0, atol=tol)
+    np.testing.assert_allclose(gpr.resample_samples(x[:, 2], m), y[:, 2], rtol=0, atol=tol)   # one trace
+    np.testing.assert_array_equal(gpr.resample_samples(x, m, threads=1), gpr.resample_samples(x, m, threads=3))
+
+
+def test_resample_samples_rejects_bad_input():
+    x = np.ones((16, 3))
+    with pytest.raises(ValueError, match="n_samples = 0"):
+        gpr.resample_samples(x, 0)
+    x[4, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        gpr.resample_samples(x, 8)
+    with pytest.raises(ValueError, match="empty"):
+        gpr.resample_samples(np.ones((0, 3)), 8)

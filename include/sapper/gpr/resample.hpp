@@ -51,8 +51,19 @@ template <class T>
 Resampled<T> resample_traces(ConstView<T> in, const std::vector<double>& positions_m, double spacing_m,
                              int threads = 0);
 
+/// Band-limited resampling of every trace to out.rows() = m samples over the same time window
+/// (sample interval dt n / m for n = in.rows()), as scipy.signal.resample(in, m, axis=0): the
+/// trace's real spectrum cut to (or padded with zeros beyond) min(n, m) / 2 + 1 bins, the unpaired
+/// bin min(n, m) / 2 doubled when shrinking and halved when growing where min(n, m) is even, then
+/// the inverse transform over n. The trace is taken as periodic (no taper), so a trace whose ends
+/// differ rings a little at both. out.cols() must equal in.cols(); out must not alias in.
+/// Rejects an empty input, m < 1 and mismatched traces; NaN/Inf samples are not checked (they spread over the trace).
+template <class T>
+void resample_samples(ConstView<T> in, View<T> out, int threads = 0);
+
 #define SAPPER_GPR_RESAMPLE_EXTERN(T)                                                   \
   extern template Matrix<T> stack_traces<T>(ConstView<T>, Index, int);                  \
+  extern template void resample_samples<T>(ConstView<T>, View<T>, int);                 \
   extern template Resampled<T> resample_traces<T>(ConstView<T>, const std::vector<double>&, double, int);
 SAPPER_GPR_RESAMPLE_EXTERN(float)
 SAPPER_GPR_RESAMPLE_EXTERN(double)
