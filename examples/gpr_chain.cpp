@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
     std::vector<ConstView<float>> channels;  // one n_samples x n_traces B-scan per channel
     for (Index c = 0; c < scene.lane.channels; ++c) channels.emplace_back(lane.data.middleCols(c * nt, nt));
 
-    pipeline::GprChainOptions opt;  // the shipped chain's defaults; the antenna geometry for the hyperbola fit
+    pipeline::GprChainOptions opt;  // the shipped chain's defaults; the instrument (band, features, hyperbola fit)
+    opt.antenna_mhz = scene.antenna.frequency_mhz;
     opt.antenna_height_m = scene.antenna.height_m, opt.offset_m = scene.antenna.offset_m;
     const pipeline::GprChain<float> chain(model, {lane.format.n_samples, lane.format.dt_ns, lane.format.time_zero_ns,
                                                    lane.x_m, lane.y_m}, opt);

@@ -42,6 +42,10 @@ CLASSES = tuple(classify.CLASSES)
 #: does: an echo under a stronger shallower one (a mine under the rough ground's bounce residue, a
 #: mortar under a root) gets an alarm, and features, at its own depth (docs/detect.md).
 GPR_DEEPER_GATES = (0.9, 1.5)
+GPR_ANTENNA_MHZ = 1500.0
+"""Centre frequency of the antenna assumed where the lane's scene does not give one: the band-pass
+is a third of it to 7/3 of it, and the model gets it as the feature ``acq_antenna_mhz``
+(``GprChainOptions::antenna_mhz``)."""
 GPR_PRESCREEN = dict(threshold=1.5, train_channels=1, separation_m=0.2, separation_channels=0, window=3)
 GPR_FEATURES = dict(window=(64, 32), hog=False, ehd=True, hyperbola=True, energy=True, spectral=True)
 MAG_PICK_K = 4.0
@@ -166,13 +170,20 @@ def _prescreen_options(n_traces, x, gate_ns, statistic, options):
 
 
 def _lane_chain(lane, model, *, background_m, gate_ns, deeper_gates_ns, statistic, threads, merge=True,
-                **prescreen_options):
-    """The C++ chain of a lane (antenna height and offset from ``lane.scene`` when it has them) and its data."""
+                antenna=None, **prescreen_options):
+    """The C++ chain of a lane (antenna frequency, height and offset from ``antenna``, else from
+    ``lane.scene`` when it has them) and its data."""
     d, dt, tz, x, y = _lane_arrays(lane)
     scene = getattr(lane, "scene", None)
-    ant = scene.get("antenna", {}) if isinstance(scene, dict) else {}
-    o = {"background_m": float(background_m),   # band-pass and ground search: the chain's defaults
+    ant = dict(scene.get("antenna", {}) if isinstance(scene, dict) else {})
+    if antenna is not None:
+        unknown = set(antenna) - {"frequency_mhz", "height_m", "offset_m"}
+        if unknown:
+            raise TypeError(f"antenna has {sorted(unknown)}; expected frequency_mhz, height_m, offset_m")
+        ant.update(antenna)
+    o = {"background_m": float(background_m),   # ground search and working grid: the chain's defaults
          **_prescreen_options(d.shape[1], x, gate_ns, statistic, prescreen_options),
+         "antenna_mhz": float(ant.get("frequency_mhz", GPR_ANTENNA_MHZ)),
          "antenna_height_m": float(ant.get("height_m", 0.0)), "offset_m": float(ant.get("offset_m", 0.0)),
          "merge": bool(merge), "threads": int(threads),
          "deeper_gates_ns": [float(t) for t in (deeper_gates_ns or ())]}
@@ -219,7 +230,8 @@ def prescreen_gpr(data, dt_ns, time_zero_ns, x, y, *, gate_ns=(0.6, 8.0), statis
     return fn(data, dt_ns, time_zero_ns=time_zero_ns, gate_ns=gate_ns, x=x, y=y, **kw)
 
 
-def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.0, offset_m=0.0, threads=0):
+def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.0, offset_m=0.0,
+                 antenna_mhz=GPR_ANTENNA_MHZ, threads=0):
     """Feature rows of the prescreener's alarms.
 
     :func:`sapper.detect.alarm_features` of each alarm's channel (:data:`GPR_FEATURES`: EHD,
@@ -230,7 +242,9 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
     sample at the alarm over the channel's rms: its sign against the negative air-soil bounce
     tells denser from lighter objects). The hyperbola fit takes the ground's sign as -1 (soil
     is always denser than air) and the antenna geometry given. Last, :func:`context_features`
-    (waveform, neighbouring channels and traces, ranks in the lane). Computed by the C++ chain
+    (waveform, neighbouring channels and traces, ranks in the lane), and the instrument:
+    ``acq_antenna_mhz`` and ``acq_antenna_height_m`` (the same on every row). ``data`` is taken on
+    its own grid (no resampling: see :func:`gpr_alarms`). Computed by the C++ chain
     (``sapper::pipeline::GprChain::features``, include/sapper/pipeline/gpr.hpp) on ``threads``
     threads (0 = all cores; the result does not depend on it).
 
@@ -243,9 +257,9 @@ def gpr_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
     d = _c_scan(data)
     a = prescreen.alarms
     o = {"antenna_height_m": math.nan if antenna_height_m is None else float(antenna_height_m),
-         "offset_m": float(offset_m), "threads": int(threads),
+         "offset_m": float(offset_m), "antenna_mhz": float(antenna_mhz), "threads": int(threads),
          "gate_start_ns": -float(time_zero_ns), "gate_end_ns": math.inf,   # any gate: the chain prescreens nothing here
-         "deeper_gates_ns": []}
+         "deeper_gates_ns": [], "grid_dt_ns": 0.0, "grid_spacing_m": 0.0}
     chain = _lib(d).GprChain(None, d.shape[0], float(dt_ns), float(time_zero_ns), np.asarray(x, dtype=np.float64),
                              np.zeros(d.shape[2]), o)
     c = chain.features(d, a["trace"], a["channel"], a["sample"], a["time_ns"], a["x"], a["y"], a["confidence"],
@@ -411,11 +425,12 @@ def merge_radius(proba, ap_m=0.25, large_m=0.5):
 
 
 def gpr_candidates(lane, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_ns=GPR_DEEPER_GATES,
-                   statistic="energy", threads=0, **prescreen_options):
+                   statistic="energy", antenna=None, threads=0, **prescreen_options):
     """The GPR stages before the classifier: :func:`preprocess_gpr`, :func:`prescreen_gpr` once per
     gate (``gate_ns``, then from each of ``deeper_gates_ns`` to ``gate_ns[1]``), :func:`gpr_features`
-    of each gate's alarms (the antenna height and offset from ``lane.scene`` when it has them), run
-    by the C++ chain (``sapper::pipeline::GprChain::candidates``) without returning to Python.
+    of each gate's alarms (``antenna`` as in :func:`gpr_alarms`), on the chain's working grid (see
+    :func:`gpr_alarms`), run by the C++ chain (``sapper::pipeline::GprChain::candidates``) without
+    returning to Python. Trace and sample indices of the alarms are the grid's.
 
     Returns
     -------
@@ -424,13 +439,13 @@ def gpr_candidates(lane, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_n
         per-trace rows) and the feature rows, names and ``ok`` of its alarms.
     """
     chain, d = _lane_chain(lane, None, background_m=background_m, gate_ns=gate_ns, deeper_gates_ns=deeper_gates_ns,
-                           statistic=statistic, threads=threads, **prescreen_options)
+                           statistic=statistic, threads=threads, antenna=antenna, **prescreen_options)
     c = chain.candidates(d)
     return _prescreen_of(c), c.features, list(chain.feature_names), c.ok
 
 
 def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_ns=GPR_DEEPER_GATES,
-               statistic="energy", merge=True, threads=0, **prescreen_options):
+               statistic="energy", merge=True, antenna=None, threads=0, **prescreen_options):
     """GPR branch: preprocessing, prescreener, features and classifier of a lane.
 
     Run by the C++ chain (``sapper::pipeline::GprChain``, include/sapper/pipeline/gpr.hpp) end to
@@ -452,6 +467,15 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper
         Start times of the deeper gates (see :func:`gpr_candidates`); () for one gate.
     merge : bool, default True
         :func:`merge_alarms` with :func:`merge_radius` (False: keep every prescreener alarm).
+    antenna : dict, optional
+        The instrument: ``frequency_mhz`` (centre frequency: the band-pass and the feature
+        ``acq_antenna_mhz``), ``height_m`` and ``offset_m`` (the hyperbola fit and
+        ``acq_antenna_height_m``); default ``lane.scene["antenna"]``, else 1500 MHz, 0 m, 0 m.
+        Give them for a recorded file: the shipped model learned antennas of 0.8-2.6 GHz at 4-10 cm.
+
+    The lane is first brought to the chain's working grid, 512 samples per 12 ns and traces 2 cm
+    apart (band-limited resampling in time, stacking or interpolation along track), where the
+    recording is elsewhere; the alarms' positions and times are the lane's.
     threads : int, default 0
 
     Returns
@@ -471,7 +495,7 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper
     core = getattr(model, "_model", None)
     core = core if isinstance(core, _core.classify.Model) else None   # else: classify_rows, then the chain
     chain, d = _lane_chain(lane, core, background_m=background_m, gate_ns=gate_ns, deeper_gates_ns=deeper_gates_ns,
-                           statistic=statistic, threads=threads, merge=merge, **prescreen_options)
+                           statistic=statistic, threads=threads, merge=merge, antenna=antenna, **prescreen_options)
     names = list(chain.feature_names)
     if core is not None:
         c, _, r = chain.alarms(d)

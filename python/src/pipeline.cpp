@@ -15,12 +15,14 @@ using Ints = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast
 GprChainOptions options(const py::dict& d) {
   GprChainOptions o;
   o.background_m = get(d, "background_m", o.background_m), o.bandpass = get(d, "bandpass", o.bandpass);
+  o.antenna_mhz = get(d, "antenna_mhz", o.antenna_mhz);
   o.band_low_mhz = get(d, "band_low_mhz", o.band_low_mhz), o.band_high_mhz = get(d, "band_high_mhz", o.band_high_mhz);
   o.ground = get(d, "ground", o.ground), o.search_start_ns = get(d, "search_start_ns", o.search_start_ns);
   o.search_end_ns = get(d, "search_end_ns", o.search_end_ns), o.separation_m = get(d, "separation_m", o.separation_m);
   o.antenna_height_m = get(d, "antenna_height_m", o.antenna_height_m), o.offset_m = get(d, "offset_m", o.offset_m);
   o.merge = get(d, "merge", o.merge), o.threads = get(d, "threads", o.threads);
   o.deeper_gates_ns = get(d, "deeper_gates_ns", o.deeper_gates_ns);
+  o.grid_dt_ns = get(d, "grid_dt_ns", o.grid_dt_ns), o.grid_spacing_m = get(d, "grid_spacing_m", o.grid_spacing_m);
   o.prescreen = prescreen_options(d, o.prescreen);
   return o;
 }
@@ -86,6 +88,18 @@ void bind_type(py::module_& m) {
       .def_property_readonly("feature_names", &Chain::feature_names)
       .def_property_readonly("background_traces", &Chain::background_traces)
       .def_property_readonly("separation_traces", &Chain::separation_traces)
+      .def_property_readonly("grid", [](const Chain& c) {  // (n_samples, dt_ns, x): the working grid
+        const auto& g = c.grid();
+        return py::make_tuple(g.n_samples, g.dt_ns, Doubles(py::ssize_t(g.x_m.size()), g.x_m.data()));
+      })
+      .def("preprocess", [](const Chain& c, Arr3 a) {
+        const auto in = channel_views<T>(a);
+        Arr3 out({c.grid().n_samples, Index(c.grid().x_m.size()), a.shape(2)});
+        auto views = channel_outputs<T>(out);
+        py::gil_scoped_release nogil;
+        c.preprocess(in, views);
+        return out;
+      })
       .def("candidates", [](const Chain& c, Arr3 a) {
         const auto ch = channel_views<T>(a);
         py::gil_scoped_release nogil;

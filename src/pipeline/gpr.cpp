@@ -15,6 +15,7 @@
 #include "sapper/core/median.hpp"
 #include "sapper/detect/context.hpp"
 #include "sapper/gpr/ops.hpp"
+#include "sapper/gpr/resample.hpp"
 
 namespace sapper::pipeline {
 namespace {
@@ -22,6 +23,7 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kPsNames[] = {"ps_score",          "ps_log_score",      "ps_time_ns",
                                     "ps_length_traces",  "ps_width_channels", "ps_signed_peak"};
+constexpr const char* kAcqNames[] = {"acq_antenna_mhz", "acq_antenna_height_m"};  // the instrument's
 
 /// Median trace spacing, m (numpy's median of np.diff(x)).
 double spacing(std::span<const double> x) {
@@ -41,12 +43,12 @@ std::pair<Index, Index> extent(const Eigen::MatrixXd& score, Index trace, Index 
 
 void check_preprocess(const GprChainOptions& o, double dt_ns) {
   require(std::isfinite(dt_ns) && dt_ns > 0, "dt_ns = ", dt_ns, " must be a positive number of ns");
+  require(std::isfinite(o.antenna_mhz) && o.antenna_mhz > 0, "antenna_mhz = ", o.antenna_mhz, " must be > 0 MHz");
   if (o.bandpass) {
     const double nyq = 500 / dt_ns;
-    require(std::isfinite(o.band_low_mhz) && std::isfinite(o.band_high_mhz) && o.band_low_mhz >= 0 &&
-                o.band_low_mhz < o.band_high_mhz && o.band_high_mhz <= nyq,
-            "band [", o.band_low_mhz, ", ", o.band_high_mhz, "] MHz must satisfy 0 <= low < high <= Nyquist = ", nyq,
-            " MHz");
+    const auto [lo, hi] = o.band_mhz();
+    require(std::isfinite(lo) && std::isfinite(hi) && lo >= 0 && lo < hi && hi <= nyq, "band [", lo, ", ", hi,
+            "] MHz must satisfy 0 <= low < high <= Nyquist = ", nyq, " MHz");
   }
   if (o.ground)
     require(std::isfinite(o.search_start_ns) && std::isfinite(o.search_end_ns) && o.search_start_ns >= 0 &&
@@ -70,13 +72,48 @@ void check_channels(std::span<const ConstView<T>> ch, std::size_t nc, Index ns, 
 
 }  // namespace
 
-Index background_traces(double background_m, std::span<const double> x) {
+void check_positions(std::span<const double> x) {
   const Index nt = Index(x.size());
   require(nt >= 2, "x_m has ", nt, " positions; the lane needs >= 2 traces");
   for (Index j = 0; j < nt; ++j)
     require(std::isfinite(x[std::size_t(j)]) && (j == 0 || x[std::size_t(j)] > x[std::size_t(j - 1)]), "x_m[", j,
             "] = ", x[std::size_t(j)], " must be finite and greater than x_m[", j - 1,
             "]: trace positions strictly increase");
+}
+
+/// The lane on the working grid (see GprChainOptions::grid_dt_ns): in time round(n dt / dt_ns) samples
+/// over the same window unless that is n; along track uniform at grid_spacing_m from x_m[0] (as
+/// gpr::resample_traces places them) unless every trace is within 5 % of a spacing of that grid.
+LaneGeometry working_grid(const LaneGeometry& lane, const GprChainOptions& o) {
+  require(std::isfinite(o.grid_dt_ns) && o.grid_dt_ns >= 0, "grid_dt_ns = ", o.grid_dt_ns, " must be >= 0 ns (0: the lane's)");
+  require(std::isfinite(o.grid_spacing_m) && o.grid_spacing_m >= 0, "grid_spacing_m = ", o.grid_spacing_m, " must be >= 0 m (0: the lane's)");
+  LaneGeometry g = lane;
+  if (o.grid_dt_ns > 0) {
+    const double m = std::nearbyint(double(lane.n_samples) * lane.dt_ns / o.grid_dt_ns);
+    require(m >= 8 && m * double(lane.x_m.size()) <= double(gpr::max_resampled_values), "grid_dt_ns = ", o.grid_dt_ns,
+            " resamples ", lane.n_samples, " samples of ", lane.dt_ns, " ns to ", m,
+            ": need >= 8 and samples x traces <= ", gpr::max_resampled_values);
+    if (Index(m) != lane.n_samples) g.n_samples = Index(m), g.dt_ns = lane.dt_ns * double(lane.n_samples) / m;
+  }
+  if (o.grid_spacing_m > 0) {
+    const auto& x = lane.x_m;
+    const double s = o.grid_spacing_m, k = std::floor((x.back() - x.front()) / s + 1e-9) + 1;
+    bool on = double(x.size()) == k;
+    for (std::size_t j = 0; on && j < x.size(); ++j) on = std::abs(x[j] - x.front() - double(j) * s) <= 0.05 * s;
+    if (!on) {
+      require(k >= 2 && k * double(g.n_samples) <= double(gpr::max_resampled_values), "grid_spacing_m = ", s,
+              " resamples a lane of ", x.back() - x.front(), " m to ", k,
+              " traces: need >= 2 and samples x traces <= ", gpr::max_resampled_values);
+      g.x_m.resize(std::size_t(k));
+      for (std::size_t j = 0; j < g.x_m.size(); ++j) g.x_m[j] = x.front() + double(j) * s;
+    }
+  }
+  return g;
+}
+
+Index background_traces(double background_m, std::span<const double> x) {
+  check_positions(x);
+  const Index nt = Index(x.size());
   require(std::isfinite(background_m) && background_m > 0, "background_m = ", background_m, " must be > 0 m");
   const double dx = spacing(x);
   // Python's round() (half to even) is nearbyint in the default rounding mode
@@ -99,11 +136,11 @@ void preprocess_gpr(std::span<const ConstView<T>> in, std::span<const View<T>> o
             out[c].cols(), "; data's is ", ns, " x ", nt);
   const TraceFormat f{ns, dt_ns, 0};  // the stages' times are after sample 0
   const int th = opt.threads;
+  const auto band = opt.band_mhz();
   Matrix<T> b(ns, nt);
   for (std::size_t c = 0; c < in.size(); ++c) {
     if (opt.bandpass)
-      gpr::bandpass<T>(in[c], b, f, opt.band_low_mhz, opt.band_high_mhz, 0.25 * (opt.band_high_mhz - opt.band_low_mhz),
-                       th);
+      gpr::bandpass<T>(in[c], b, f, band[0], band[1], 0.25 * (band[1] - band[0]), th);
     else
       b = in[c];
     if (opt.ground) {
@@ -140,7 +177,6 @@ template <class T>
 GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry lane, const GprChainOptions& opt)
     : model_(std::move(model)), lane_(std::move(lane)), opt_(opt) {
   detect::PrescreenOptions ps0 = opt.prescreen;
-  const auto& x = lane_.x_m;
   const auto& y = lane_.y_m;
   const Index nc = Index(y.size());
   require(lane_.n_samples >= 1, "n_samples = ", lane_.n_samples, " must be >= 1");
@@ -148,16 +184,19 @@ GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry
   require(std::isfinite(lane_.time_zero_ns), "time_zero_ns = ", lane_.time_zero_ns, " must be finite");
   require(nc >= 1, "y_m is empty; the lane needs >= 1 channel");
   for (Index c = 0; c < nc; ++c) require(std::isfinite(y[std::size_t(c)]), "y_m[", c, "] = ", y[std::size_t(c)], " must be finite");
+  check_positions(lane_.x_m);
+  grid_ = working_grid(lane_, opt_);
+  const auto& x = grid_.x_m;
 
   background_ = pipeline::background_traces(opt_.background_m, x);
-  check_preprocess(opt_, lane_.dt_ns);
+  check_preprocess(opt_, grid_.dt_ns);
   if (!std::isnan(opt_.separation_m)) {
     require(std::isfinite(opt_.separation_m) && opt_.separation_m >= 0, "separation_m = ", opt_.separation_m,
             " must be >= 0 m (NaN: prescreen.cfar.separation traces)");
     ps0.cfar.separation = Index(std::ceil(opt_.separation_m / spacing(x) - 1e-9));  // x increases: checked above
   }
   ps0.cfar.train_channels = std::min(ps0.cfar.train_channels, nc - 1);
-  const TraceFormat f{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns};
+  const TraceFormat f{grid_.n_samples, grid_.dt_ns, grid_.time_zero_ns};
   (void)detect::PrescreenStream<T>(f, nc, ps0);  // validates the prescreener's options and gate
   gates_.push_back(ps0);
   for (std::size_t k = 0; k < opt_.deeper_gates_ns.size(); ++k) {
@@ -177,6 +216,7 @@ GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry
   names_.insert(names_.end(), std::begin(kPsNames), std::end(kPsNames));
   const auto ctx = detect::context_feature_names();
   names_.insert(names_.end(), ctx.begin(), ctx.end());
+  names_.insert(names_.end(), std::begin(kAcqNames), std::end(kAcqNames));
   std::map<std::string, Index> column;
   for (std::size_t k = 0; k < names_.size(); ++k) column[names_[k]] = Index(k);
   hyp_ok_ = column.at("hyp_ok"), hyp_depth_ = column.at("hyp_depth_m");
@@ -202,29 +242,44 @@ GprChain<T>::GprChain(std::shared_ptr<const classify::Model> model, LaneGeometry
 
 template <class T>
 void GprChain<T>::check_channels(std::span<const ConstView<T>> ch, const char* what) const {
-  pipeline::check_channels(ch, lane_.y_m.size(), lane_.n_samples, Index(lane_.x_m.size()), what);
+  pipeline::check_channels(ch, grid_.y_m.size(), grid_.n_samples, Index(grid_.x_m.size()), what);
 }
 
 template <class T>
 void GprChain<T>::preprocess(std::span<const ConstView<T>> in, std::span<const View<T>> out) const {
-  check_channels(in, "data");
-  preprocess_gpr<T>(in, out, lane_.dt_ns, lane_.x_m, opt_);
+  pipeline::check_channels(in, lane_.y_m.size(), lane_.n_samples, Index(lane_.x_m.size()), "data");
+  const bool in_time = grid_.n_samples != lane_.n_samples, along = grid_.x_m.size() != lane_.x_m.size() ||
+                                                                   grid_.x_m != lane_.x_m;
+  if (!in_time && !along) return preprocess_gpr<T>(in, out, grid_.dt_ns, grid_.x_m, opt_);
+  std::vector<Matrix<T>> rs;
+  std::vector<ConstView<T>> views;
+  for (const auto& c : in) {
+    Matrix<T> t;
+    if (in_time) {
+      t.resize(grid_.n_samples, c.cols());
+      gpr::resample_samples<T>(c, t, opt_.threads);
+    }
+    if (along) t = gpr::resample_traces<T>(in_time ? ConstView<T>(t) : c, lane_.x_m, opt_.grid_spacing_m, opt_.threads).data;
+    rs.push_back(std::move(t));
+  }
+  for (const auto& m : rs) views.emplace_back(m);
+  preprocess_gpr<T>(views, out, grid_.dt_ns, grid_.x_m, opt_);
 }
 
 template <class T>
 detect::Prescreen GprChain<T>::prescreen(std::span<const ConstView<T>> preprocessed, Index gate) const {
   check_channels(preprocessed, "preprocessed data");
   require(gate >= 0 && gate < n_gates(), "gate = ", gate, " must be in [0, ", n_gates(), ")");
-  detect::Prescreen p = detect::prescreen<T>(preprocessed, TraceFormat{lane_.n_samples, lane_.dt_ns, lane_.time_zero_ns},
+  detect::Prescreen p = detect::prescreen<T>(preprocessed, TraceFormat{grid_.n_samples, grid_.dt_ns, grid_.time_zero_ns},
                                              gates_[std::size_t(gate)]);
-  detect::set_positions(p.alarms, lane_.x_m, lane_.y_m);
+  detect::set_positions(p.alarms, grid_.x_m, grid_.y_m);
   return p;
 }
 
 template <class T>
 GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::Prescreen ps) const {
   check_channels(pre, "preprocessed data");
-  const Index ns = lane_.n_samples, nt = Index(lane_.x_m.size()), nc = Index(lane_.y_m.size());
+  const Index ns = grid_.n_samples, nt = Index(grid_.x_m.size()), nc = Index(grid_.y_m.size());
   const auto& al = ps.alarms;
   const Index n = Index(al.size());
   require(ps.score.rows() == nt && ps.score.cols() == nc, "the prescreener's score rows are ", ps.score.rows(), " x ",
@@ -239,7 +294,7 @@ GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::P
   out.ok.assign(std::size_t(n), 0);
   out.gate.assign(std::size_t(n), 0);
   auto& X = out.features;
-  const TraceFormat f{ns, lane_.dt_ns, lane_.time_zero_ns};
+  const TraceFormat f{ns, grid_.dt_ns, grid_.time_zero_ns};
 
   // window features, channel by channel (the alarm's time from its sample, as the Python passed it)
   for (Index c = 0; c < nc; ++c) {
@@ -252,7 +307,7 @@ GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::P
       }
     if (rows.empty()) continue;
     std::vector<char> ok;
-    const Matrix<double> w = detect::gpr_features<T>(pre[std::size_t(c)], f, lane_.x_m, sub, window_, &ok, opt_.threads);
+    const Matrix<double> w = detect::gpr_features<T>(pre[std::size_t(c)], f, grid_.x_m, sub, window_, &ok, opt_.threads);
     for (std::size_t q = 0; q < rows.size(); ++q) {
       X.row(rows[q]).head(n_window_) = w.row(Index(q));
       out.ok[std::size_t(rows[q])] = ok[q];
@@ -273,7 +328,10 @@ GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::P
   }
   // context
   const Matrix<double> ctx = detect::context_features<T>(pre, al, {}, opt_.threads);
-  X.rightCols(ctx.cols()) = ctx;
+  const Index n_acq = Index(std::size(kAcqNames));
+  X.middleCols(X.cols() - n_acq - ctx.cols(), ctx.cols()) = ctx;
+  X.col(X.cols() - 2).setConstant(opt_.antenna_mhz);
+  X.col(X.cols() - 1).setConstant(opt_.antenna_height_m);
   X = X.unaryExpr([](double v) { return std::isfinite(v) ? v : 0.0; });
   out.prescreen = std::move(ps);
   return out;
@@ -281,7 +339,7 @@ GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::P
 
 template <class T>
 GprCandidates GprChain<T>::candidates(std::span<const ConstView<T>> channels) const {
-  std::vector<Matrix<T>> pre(channels.size(), Matrix<T>(lane_.n_samples, Index(lane_.x_m.size())));
+  std::vector<Matrix<T>> pre(channels.size(), Matrix<T>(grid_.n_samples, Index(grid_.x_m.size())));
   std::vector<View<T>> out;
   std::vector<ConstView<T>> in;
   for (auto& m : pre) out.emplace_back(m), in.emplace_back(m);

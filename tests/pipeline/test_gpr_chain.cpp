@@ -111,7 +111,10 @@ TYPED_TEST(GprChainTest, ColumnsLabelsAndMergeByTheirDefinitions) {
   const auto& ps = r.candidates.prescreen;
   const auto& X = r.candidates.features;
   ASSERT_EQ(r.alarms.size(), ps.alarms.size());
-  ASSERT_EQ(names.size(), 135u);
+  ASSERT_EQ(names.size(), 137u);
+  ASSERT_EQ(names[135], "acq_antenna_mhz");
+  ASSERT_EQ(names[136], "acq_antenna_height_m");
+  EXPECT_TRUE((X.col(135).array() == o.antenna_mhz).all() && (X.col(136).array() == o.antenna_height_m).all());
   ASSERT_EQ(r.candidates.gate.size(), ps.alarms.size());
   EXPECT_EQ(r.candidates.gate.back(), Index(o.deeper_gates_ns.size()));  // the deeper gates alarm too
   for (std::size_t k = 0; k < ps.alarms.size(); ++k) {
@@ -188,6 +191,43 @@ void expect_error(F&& f, const std::string& part) {
   } catch (const ValueError& e) {
     EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
   }
+}
+
+TEST(GprChain, OffGridRecordingIsResampledAndFindsTheTargets) {
+  // the scene recorded at 1024 samples over its 12 ns and every 1 cm: the chain works on 512 and 2 cm
+  auto scene = sim::gpr_scene_from_json(kScene);
+  scene.recording.n_samples = 1024, scene.recording.trace_spacing_m = 0.01;
+  const auto s = sim::simulate_gpr<float>(scene, 11);
+  const Index nt = s.n_traces();
+  std::vector<ConstView<float>> ch;
+  for (Index c = 0; c < Index(s.y_m.size()); ++c) ch.emplace_back(s.data.middleCols(c * nt, nt));
+  const GprChain<float> chain(kModel, {s.format.n_samples, s.format.dt_ns, s.format.time_zero_ns, s.x_m, s.y_m},
+                              antenna());
+  const LaneGeometry& g = chain.grid();
+  EXPECT_EQ(chain.lane().n_samples, 1024);
+  EXPECT_EQ(g.n_samples, 512);
+  EXPECT_DOUBLE_EQ(g.dt_ns, 12.0 / 512);
+  ASSERT_EQ(g.x_m.size(), std::size_t((nt - 1) / 2 + 1));
+  for (std::size_t j = 0; j < g.x_m.size(); ++j) ASSERT_NEAR(g.x_m[j], s.x_m[0] + 0.02 * double(j), 1e-12);
+  std::vector<Matrix<float>> outs(s.y_m.size(), Matrix<float>(512, Index(g.x_m.size())));
+  std::vector<View<float>> out;
+  for (auto& m : outs) out.emplace_back(m);
+  chain.preprocess(ch, out);  // lane() in, grid() out
+  const GprResult r = chain.alarms(ch);
+  for (const auto& obj : s.truth.objects) {
+    if (obj.label == sim::Label::Clutter) continue;
+    bool found = false;
+    for (const auto& a : r.alarms)
+      found = found || (std::hypot(a.x_m - obj.x, a.y_m - obj.y) <= 0.5 && a.label != clutter_class);
+    EXPECT_TRUE(found) << obj.type << " at " << obj.x;
+  }
+  GprChainOptions o = antenna();
+  o.grid_dt_ns = 0, o.grid_spacing_m = 0;  // the lane's own grid
+  const GprChain<float> own(std::shared_ptr<const classify::Model>{}, chain.lane(), o);
+  EXPECT_EQ(own.grid().n_samples, 1024);
+  EXPECT_EQ(own.grid().x_m, s.x_m);
+  o.grid_dt_ns = -1;
+  expect_error([&] { GprChain<float>(kModel, chain.lane(), o); }, "grid_dt_ns = -1");
 }
 
 TEST(GprChain, BadInputGivesNamedErrors) {

@@ -48,7 +48,7 @@ def _extent(score, trace, channel, level):
     return hi - lo + 1, int(np.count_nonzero(score[trace] >= level))
 
 
-def ref_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.0, offset_m=0.0):
+def ref_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.0, offset_m=0.0, antenna_mhz=1500.0):
     a = prescreen.alarms
     score = prescreen.score.reshape(len(x), -1)
     names = dfeat.feature_names(**pipeline.GPR_FEATURES) + ["ps_score", "ps_log_score", "ps_time_ns",
@@ -70,9 +70,9 @@ def ref_features(data, prescreen, dt_ns, time_zero_ns, x, *, antenna_height_m=0.
         X[k, -6:] = (al["confidence"], np.log(max(al["confidence"], 1e-12)), al["time_ns"], n_tr, n_ch,
                      data[int(al["sample"]), t, c] / rms[c])
     C, cnames = pipeline.context_features(data, prescreen)
-    X = np.hstack([X, C])
+    X = np.hstack([X, C, np.tile([antenna_mhz, antenna_height_m], (len(a), 1))])   # the instrument's columns
     X[~np.isfinite(X)] = 0.0
-    return X, names + cnames, ok
+    return X, names + cnames + ["acq_antenna_mhz", "acq_antenna_height_m"], ok
 
 
 def ref_alarms(lane, model, merge=True):
@@ -83,7 +83,7 @@ def ref_alarms(lane, model, merge=True):
     for start in (0.6,) + tuple(pipeline.GPR_DEEPER_GATES):
         ps = pipeline.prescreen_gpr(pre, dt, tz, x, y, gate_ns=(start, 8.0))
         parts.append((ps,) + ref_features(pre, ps, dt, tz, x, antenna_height_m=ant.get("height_m", 0.0),
-                                          offset_m=ant.get("offset_m", 0.0)))
+                                          offset_m=ant.get("offset_m", 0.0), antenna_mhz=ant["frequency_mhz"]))
     ps0, names = parts[0][0], parts[0][2]
     ps = ps0._replace(alarms=np.concatenate([q[0].alarms for q in parts]))
     X, ok = np.vstack([q[1] for q in parts]), np.concatenate([q[3] for q in parts])
@@ -235,3 +235,80 @@ def test_bad_input():
     lib = _core.pipeline.f64
     with pytest.raises(ValueError, match="channels"):
         lib.GprChain(None, d.shape[0], dt, tz, x, y[:3], {}).candidates(d)
+
+
+def _resampled_lane(lane, n_samples, spacing_m):
+    """The lane brought to (n_samples, spacing_m) by scipy.signal.resample in time and
+    sapper.gpr.resample_traces along track: the reference for the chain's own working grid."""
+    import types
+    signal = pytest.importorskip("scipy.signal")
+    d, dt, tz, x, y = pipeline._lane_arrays(lane)
+    t = signal.resample(d, n_samples, axis=0)
+    chans = [gpr.resample_traces(np.asfortranarray(t[:, :, c]), x, spacing_m) for c in range(d.shape[2])]
+    data = np.asfortranarray(np.stack([r.data for r in chans], axis=2))
+    return types.SimpleNamespace(data=data, dt_ns=dt * d.shape[0] / n_samples, time_zero_ns=tz,
+                                 x=chans[0].positions_m, y=y, scene=lane.scene)
+
+
+def test_off_grid_lane_is_resampled_to_the_working_grid():
+    """A lane recorded at 1024 samples and 1 cm traces gives the alarms of the same lane brought to
+    the shipped grid (512 samples over its 12 ns, 2 cm) by scipy and resample_traces first."""
+    scene = {**SCENE, "recording": {"n_samples": 1024, "trace_spacing_m": 0.01}}
+    lane = simgpr.simulate(scene, seed=11, dtype=np.float64)
+    ref = _resampled_lane(lane, 512, 0.02)
+    chain, d = pipeline._lane_chain(lane, None, background_m=1.0, gate_ns=(0.6, 8.0),
+                                    deeper_gates_ns=pipeline.GPR_DEEPER_GATES, statistic="energy", threads=0)
+    n, dt, gx = chain.grid
+    assert (n, dt) == (512, 12.0 / 512) and np.allclose(gx, ref.x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(chain.preprocess(d), pipeline.preprocess_gpr(ref.data, ref.dt_ns, ref.x),
+                               rtol=0, atol=1e-9 * np.abs(ref.data).max())
+    g, want = pipeline.gpr_alarms(lane), pipeline.gpr_alarms(ref)
+    assert len(want["x"]) >= 3
+    for f in ("x", "y", "time_ns", "label"):
+        np.testing.assert_array_equal(g[f], want[f], err_msg=f)
+    np.testing.assert_allclose(g["features"], want["features"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(g["proba"], want["proba"], rtol=0, atol=1e-6)
+    # on the grid already (the simulator's default recording): nothing is resampled
+    on = LANES["four_channels"](np.float64)
+    c2, d2 = pipeline._lane_chain(on, None, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_ns=(),
+                                  statistic="energy", threads=0)
+    assert c2.grid[0] == d2.shape[0] and np.array_equal(c2.grid[2], on.x)
+
+
+def test_band_follows_the_antenna_frequency():
+    """The chain's band-pass is a third to 7/3 of the scene's antenna frequency."""
+    lane = simgpr.simulate({**SCENE, "antenna": {"frequency_mhz": 1000}}, seed=3)
+    chain, d = pipeline._lane_chain(lane, None, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_ns=(),
+                                    statistic="energy", threads=0)
+    _, dt, _, x, _ = pipeline._lane_arrays(lane)
+    np.testing.assert_array_equal(chain.preprocess(d), pipeline.preprocess_gpr(d, dt, x, band_mhz=(1000 / 3, 7000 / 3)))
+    assert not np.array_equal(chain.preprocess(d), pipeline.preprocess_gpr(d, dt, x))
+
+
+def test_bad_grid_options():
+    lane = LANES["four_channels"](np.float64)
+    d, dt, tz, x, y = pipeline._lane_arrays(lane)
+    lib = _core.pipeline.f64
+    with pytest.raises(ValueError, match="grid_dt_ns = -1"):
+        lib.GprChain(None, d.shape[0], dt, tz, x, y, {"grid_dt_ns": -1.0})
+    with pytest.raises(ValueError, match="grid_dt_ns = 100 resamples 512 samples"):
+        lib.GprChain(None, d.shape[0], dt, tz, x, y, {"grid_dt_ns": 100.0})
+    with pytest.raises(ValueError, match="grid_spacing_m = nan"):
+        lib.GprChain(None, d.shape[0], dt, tz, x, y, {"grid_spacing_m": math.nan})
+    c = lib.GprChain(None, d.shape[0], dt, tz, x, y, {"grid_dt_ns": 0.0, "grid_spacing_m": 0.0})
+    assert c.grid[0] == d.shape[0] and np.array_equal(c.grid[2], x)   # 0: the lane's own
+
+
+def test_antenna_overrides_the_scene():
+    """``antenna`` sets the instrument's columns, the band-pass and the hyperbola fit's geometry."""
+    lane = LANES["four_channels"](np.float64)
+    g = pipeline.gpr_candidates(lane)
+    h = pipeline.gpr_candidates(lane, antenna={"frequency_mhz": 1000.0, "height_m": 0.05})
+    names = g[2]
+    f, hgt = names.index("acq_antenna_mhz"), names.index("acq_antenna_height_m")
+    assert np.all(g[1][:, f] == lane.scene["antenna"]["frequency_mhz"]) and np.all(h[1][:, f] == 1000.0)
+    assert np.all(g[1][:, hgt] == lane.scene["antenna"]["height_m"]) and np.all(h[1][:, hgt] == 0.05)
+    with pytest.raises(TypeError, match="frequency"):
+        pipeline.gpr_alarms(lane, antenna={"freq": 1000.0})
+    with pytest.raises(ValueError, match="antenna_mhz = -5"):
+        pipeline.gpr_alarms(lane, antenna={"frequency_mhz": -5.0})

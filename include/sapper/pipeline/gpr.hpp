@@ -6,6 +6,8 @@
 #pragma once
 
 #include <array>
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -31,10 +33,28 @@ detect::PrescreenOptions gpr_prescreen_defaults();
 detect::FeatureOptions gpr_feature_defaults(double antenna_height_m = 0, double offset_m = 0);
 
 struct GprChainOptions {
+  /// The working grid, which the features' windows (in samples and traces) and the shipped model
+  /// assume: a lane recorded at another sample interval is first resampled in time to
+  /// round(n_samples dt / grid_dt_ns) samples over the same window (gpr::resample_samples; not when that
+  /// is n_samples), one at another or uneven trace spacing along track to grid_spacing_m from its first
+  /// trace (gpr::resample_traces: stacked or interpolated; not when every trace lies within 5 % of
+  /// a spacing of that grid). 0: the lane's own.
+  double grid_dt_ns = 12.0 / 512, grid_spacing_m = 0.02;
   double background_m = 1.0;   ///< moving-mean background along track, m: round(background_m / spacing) | 1
                                ///< traces (>= 3, capped at the lane's odd length)
-  bool bandpass = true;        ///< zero-phase band-pass band_low_mhz..band_high_mhz, taper a quarter of the band
-  double band_low_mhz = 500, band_high_mhz = 3500;
+  /// Centre frequency of the antenna, MHz: the band-pass runs from a third of it to 7/3 of it
+  /// (where a Ricker wavelet's amplitude spectrum is 27 % and 6 % of its peak; 500-3500 MHz at
+  /// 1.5 GHz) unless band_low_mhz / band_high_mhz are given, and every alarm carries it as the
+  /// feature acq_antenna_mhz (and antenna_height_m as acq_antenna_height_m): the shipped model
+  /// learned lanes of 0.8-2.6 GHz antennas and needs to know which it is looking at.
+  double antenna_mhz = 1500;
+  bool bandpass = true;        ///< zero-phase band-pass band_mhz(), taper a quarter of the band
+  double band_low_mhz = std::numeric_limits<double>::quiet_NaN();   ///< NaN: antenna_mhz / 3
+  double band_high_mhz = std::numeric_limits<double>::quiet_NaN();  ///< NaN: 7 antenna_mhz / 3
+  std::array<double, 2> band_mhz() const {
+    return {std::isnan(band_low_mhz) ? antenna_mhz / 3 : band_low_mhz,
+            std::isnan(band_high_mhz) ? 7 * antenna_mhz / 3 : band_high_mhz};
+  }
   bool ground = true;          ///< track the ground bounce in search_*_ns (after sample 0) and remove it
   double search_start_ns = 0.8, search_end_ns = 6.0;
   detect::PrescreenOptions prescreen = gpr_prescreen_defaults();  ///< train_channels capped at n_channels - 1
@@ -115,8 +135,9 @@ class GprChain {
   /// The model read from a sapper-model file (classify::load_model; FormatError if malformed).
   GprChain(const std::string& model_path, LaneGeometry lane, const GprChainOptions& opt = {});
 
-  /// Band-pass, ground-bounce removal and moving-mean background of each channel into out (same
-  /// shapes; out[c] may alias in[c]). Throws ValueError on a shape mismatch or NaN/Inf input.
+  /// Resampling to grid(), band-pass, ground-bounce removal and moving-mean background of each
+  /// channel: in on lane(), out on grid() (out[c] may alias in[c] when they are the same). Throws
+  /// ValueError on a shape mismatch or NaN/Inf input. Every method below works on grid().
   void preprocess(std::span<const ConstView<T>> in, std::span<const View<T>> out) const;
   /// The prescreener of one gate (0 = prescreen's, k = deeper_gates_ns[k - 1]) on preprocessed
   /// channels, alarm positions set from the geometry.
@@ -135,7 +156,9 @@ class GprChain {
   GprResult alarms(std::span<const ConstView<T>> channels) const;
 
   const std::vector<std::string>& feature_names() const { return names_; }
-  const LaneGeometry& lane() const { return lane_; }
+  const LaneGeometry& lane() const { return lane_; }  ///< the input's
+  /// The working grid (GprChainOptions::grid_dt_ns, grid_spacing_m): lane() where it is on it already.
+  const LaneGeometry& grid() const { return grid_; }
   const GprChainOptions& options() const { return opt_; }
   const classify::Model* model() const { return model_.get(); }
   Index background_traces() const { return background_; }  ///< the background window, traces
@@ -145,7 +168,7 @@ class GprChain {
  private:
   void check_channels(std::span<const ConstView<T>> ch, const char* what) const;
   std::shared_ptr<const classify::Model> model_;
-  LaneGeometry lane_;
+  LaneGeometry lane_, grid_;
   GprChainOptions opt_;
   std::vector<detect::PrescreenOptions> gates_;  // the prescreener of each gate
   detect::FeatureOptions window_;
