@@ -2,7 +2,9 @@
 """Train the default GPR and magnetometer classifiers of sapper on simulated lanes.
 
 Simulates lanes (sapper.sim.gpr: AP and AT mines, mortars, clutter, 8 channels, soils of
-permittivity 4-12, 1-30 mS/m, roughness 0-1 cm rms) and the magnetometer survey over each
+permittivity 4-12, 1-30 mS/m, roughness 0-1 cm rms, each recorded by another instrument: antenna
+0.8-2.6 GHz at 4-10 cm, sample interval, window, time zero and trace spacing drawn by
+:func:`acquisition`; ``--acquisition fixed``: the simulator's one) and the magnetometer survey over each
 (sapper.sim.mag.scene_over_lane), runs sapper.pipeline up to the features, labels each alarm by
 the truth object within its halo (0.25 m AP, 0.5 m AT/UXO; none: "clutter"), trains gradient-
 boosted trees for the GPR (--gpr-model forest: a random forest) and a random forest for the
@@ -15,11 +17,11 @@ mines, mortars, shells, AP mines and 8-24 shrapnel fragments; Earth field, noise
 height and line direction drawn per seed): over a lane the 1-4 cm fragments are below the pick
 floor, so only these teach it what a fragment's pick looks like.
 
-Training seeds are 1000 + i (lanes 1000-1319, magnetometer scenes 1000-1199 by default);
+Training seeds are 1000 + i (lanes 1000-1479, magnetometer scenes 1000-1199 by default);
 bench/detect/roc.py scores on seeds 5000 + i (disjoint). --mag-only trains and writes only the
 magnetometer model and its calibration (the GPR files and fusion_default.json are left as they are).
 
-    PYTHONPATH=/tmp/site-main python tools/train_models.py [--lanes 320] [--mag-scenes 200] [--mag-only]
+    PYTHONPATH=/tmp/site-main python tools/train_models.py [--lanes 480] [--mag-scenes 200] [--mag-only]
         [--out python/sapper/classify/models]
 """
 from __future__ import annotations
@@ -41,11 +43,29 @@ TRAIN_SEED0 = 1000
 EVAL_SEED0 = 5000
 
 
-def random_scene(seed, *, length_m=10.0, channels=8, roughness_m=None):
-    """A lane scene with soil, roughness and object mix drawn from ``seed`` (numpy Generator)."""
+def acquisition(seed):
+    """An instrument drawn from ``seed``: antenna centre frequency 800-2600 MHz (log-uniform), height
+    4-10 cm, time zero 0.5-2 ns, window to 8.5-16 ns after it, sample interval 0.01-0.05 ns, trace
+    spacing 1-4 cm. The chain resamples to its grid and sets its band from the frequency; the
+    model has to learn the wavelet's width and the bounce's place."""
+    r = np.random.default_rng([seed, 11])
+    tz = float(r.uniform(0.5, 2.0))
+    window = float(r.uniform(max(10.0, tz + 8.5), 16.0))
+    return {"antenna": {"frequency_mhz": float(np.exp(r.uniform(np.log(800.0), np.log(2600.0)))),
+                        "height_m": float(r.uniform(0.04, 0.10))},
+            "recording": {"time_zero_ns": tz, "time_window_ns": window,
+                          "n_samples": int(round(window / r.uniform(0.01, 0.05))),
+                          "trace_spacing_m": float(r.uniform(0.01, 0.04))}}
+
+
+def random_scene(seed, *, length_m=10.0, channels=8, roughness_m=None, varied=False):
+    """A lane scene with soil, roughness and object mix drawn from ``seed`` (numpy Generator); with
+    ``varied``, also the instrument (:func:`acquisition`; else the simulator's 1.5 GHz antenna 7 cm
+    up, 512 samples over 12 ns, 2 cm traces)."""
     r = np.random.default_rng(seed)
     rough = r.uniform(0.0, 0.01) if roughness_m is None else roughness_m
-    return {"lane": {"length_m": length_m, "channels": channels, "channel_spacing_m": 0.1},
+    return {**(acquisition(seed) if varied else {}),
+            "lane": {"length_m": length_m, "channels": channels, "channel_spacing_m": 0.1},
             "ground": {"permittivity": float(r.uniform(4, 12)), "conductivity_ms_m": float(r.uniform(1, 30)),
                        "roughness_rms_m": float(rough)},
             "snr_db": float(r.uniform(30, 45)),
@@ -163,13 +183,15 @@ def calibrator(p, y):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--lanes", type=int, default=320)
+    p.add_argument("--lanes", type=int, default=480)
     p.add_argument("--mag-scenes", type=int, default=200, help="magnetometer-only scenes (seeds 1000 + i)")
     p.add_argument("--mag-only", action="store_true",
                    help="train and write only mag_default.json and mag_calibration.json")
     p.add_argument("--trees", type=int, default=40)
     p.add_argument("--depth", type=int, default=10, help="magnetometer forest depth")
     p.add_argument("--gpr-model", choices=("boosting", "forest"), default="boosting")
+    p.add_argument("--acquisition", choices=("varied", "fixed", "mixed"), default="varied",
+                   help="GPR lanes from many instruments (acquisition()) or the simulator's default one")
     p.add_argument("--gpr-rounds", type=int, default=300, help="GPR boosting rounds")
     p.add_argument("--gpr-depth", type=int, default=10, help="GPR forest depth (--gpr-model forest)")
     p.add_argument("--gpr-leaf", type=int, default=3, help="GPR forest: minimum samples per leaf")
@@ -180,7 +202,8 @@ def main(argv=None):
     t0 = time.perf_counter()
     G, gl, M, ml, truths, ghit, mhit, gpos, mpos, glane, mlane = [], [], [], [], [], [], [], [], [], [], []
     for i in range(a.lanes):
-        lane, survey = simulate_pair(TRAIN_SEED0 + i)
+        lane, survey = simulate_pair(TRAIN_SEED0 + i, varied=a.acquisition == "varied" or
+                                     (a.acquisition == "mixed" and i % 2 == 1))
         if not a.mag_only:
             X, gnames, lab, ids, xy = gpr_rows(lane)
             G.append(X), gl.extend(lab), gpos.append((lab, xy)), ghit.append(set(ids[ids >= 0]))

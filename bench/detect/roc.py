@@ -11,7 +11,7 @@ inside its own strip), so one sapper.eval.score call gives the pooled ROC. --ech
 lane's target-free twin and reports the fused Pd at 0.02 FA/m^2 by each target's echo strength
 (:func:`echo_ratio`): which misses are below the background the sensor has to see them against.
 
-    python bench/detect/roc.py [--lanes 30] [--mag-scenes 100] [--mag-only] [--echo]
+    python bench/detect/roc.py [--lanes 30] [--mag-scenes 100] [--mag-only] [--echo] [--varied]
         [--heavy-fragments | --default-scene] [--mag-model FILE] [--roughness 0.01] [--png roc.png]
 """
 from __future__ import annotations
@@ -209,6 +209,9 @@ def main(argv=None):
                    help="the simulator's default 20 m x 20 m scene (Karabakh field) instead of mag_scene")
     p.add_argument("--mag-model", help="magnetometer model file for the shrapnel check (default: the shipped)")
     p.add_argument("--roughness", type=float, default=None, help="rms m for every lane (default: 0-1 cm drawn)")
+    p.add_argument("--varied", action="store_true",
+                   help="each lane from another instrument (train_models.acquisition: antenna 0.8-2.6 GHz, "
+                        "height, sampling, trace spacing) instead of the simulator's default one")
     p.add_argument("--operating-far", type=float, default=0.05)
     p.add_argument("--png", help="write the three ROC curves")
     p.add_argument("--echo", action="store_true",
@@ -232,11 +235,12 @@ def main(argv=None):
     fusion = classify.default_fusion()
     parts, mag_rows, echo_rows = [], [], []
     for i in range(a.lanes):
-        lane, survey = tm.simulate_pair(tm.EVAL_SEED0 + i, roughness_m=a.roughness)
+        lane, survey = tm.simulate_pair(tm.EVAL_SEED0 + i, roughness_m=a.roughness, varied=a.varied)
         r = pipeline.run(lane, survey, fusion=fusion)
         if a.echo:
             seed = tm.EVAL_SEED0 + i
-            objs, q = echo_ratio(simgpr.simulate(tm.random_scene(seed, roughness_m=a.roughness), seed=seed, twin=True))
+            objs, q = echo_ratio(simgpr.simulate(tm.random_scene(seed, roughness_m=a.roughness, varied=a.varied),
+                                                 seed=seed, twin=True))
             f = r.alarms
             for o, v in zip(objs, q):
                 near = np.hypot(f["x"] - o["x"], f["y"] - o["y"]) <= (0.25 if o["label"] == "ap_mine" else 0.5)
@@ -250,7 +254,8 @@ def main(argv=None):
     width = lane.truth["area"]["y1"] - lane.truth["area"]["y0"]
     truth, alarms = stack(parts, width)
     print(f"{a.lanes} lanes (seeds {tm.EVAL_SEED0}..{tm.EVAL_SEED0 + a.lanes - 1}, roughness "
-          f"{'0-1 cm' if a.roughness is None else f'{a.roughness * 100:g} cm'}), {time.perf_counter() - t0:.0f} s\n")
+          f"{'0-1 cm' if a.roughness is None else f'{a.roughness * 100:g} cm'}"
+          f"{', instruments varied' if a.varied else ''}), {time.perf_counter() - t0:.0f} s\n")
     scores = {}
     for m in ("gpr", "mag", "fused"):
         scores[m] = sev.score(alarms[m], truth, fa_rates=RATES, operating_far=a.operating_far)
