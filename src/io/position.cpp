@@ -41,6 +41,14 @@ double number(std::string_view s, std::string_view sentence, std::string_view fi
   return v;
 }
 
+/// A whole-number field (fix quality, satellites, date) in [0, max]; -1 where empty.
+int whole_number(std::string_view s, std::string_view sentence, std::string_view field, double max) {
+  const double v = number(s, sentence, field);
+  if (std::isnan(v)) return -1;
+  if (!(v >= 0 && v <= max && v == std::floor(v))) bad(sentence, field, "is not a whole number in range");
+  return int(v);
+}
+
 /// "hhmmss.ss" -> seconds of the day.
 double clock(std::string_view s, std::string_view sentence) {
   if (s.empty()) return Fix::nan;
@@ -105,9 +113,8 @@ std::optional<Fix> parse_nmea(std::string_view s) {
     x.time_s = clock(f[1], whole);
     x.lat_deg = angle(f[2], f[3], whole, "latitude", 90);
     x.lon_deg = angle(f[4], f[5], whole, "longitude", 180);
-    const double q = number(f[6], whole, "quality"), sats = number(f[7], whole, "satellites");
-    x.quality = std::isnan(q) ? -1 : int(q);
-    x.satellites = std::isnan(sats) ? -1 : int(sats);
+    x.quality = whole_number(f[6], whole, "quality", 9);
+    x.satellites = whole_number(f[7], whole, "satellites", 999);
     x.hdop = number(f[8], whole, "hdop");
     x.altitude_m = number(f[9], whole, "altitude");
     if (f.size() > 11) x.geoid_m = number(f[11], whole, "geoid separation");
@@ -120,8 +127,7 @@ std::optional<Fix> parse_nmea(std::string_view s) {
     x.lon_deg = angle(f[5], f[6], whole, "longitude", 180);
     x.speed_m_s = number(f[7], whole, "speed") * (1852.0 / 3600);  // knots
     x.course_deg = number(f[8], whole, "course");
-    const double date = number(f[9], whole, "date");
-    x.date_ddmmyy = std::isnan(date) ? -1 : int(date);
+    x.date_ddmmyy = whole_number(f[9], whole, "date", 311299);
   }
   return x;
 }

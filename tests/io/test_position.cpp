@@ -68,6 +68,12 @@ TEST(Nmea, SouthWestOtherSentencesAndErrors) {
   EXPECT_THROW(parse_nmea("$GPGGA,120000,5651.7,Q,02406.8,E,1,05,1.2,100.0,M,,M,,"), sapper::FormatError);
   EXPECT_THROW(parse_nmea("$GPRMC,120000,A,5651.7"), sapper::FormatError);
   EXPECT_THROW(parse_nmea("$GPGGA,256000,5651.7,N,02406.8,E,1,05,1.2,100.0,M,,M,,"), sapper::FormatError);
+  // integer fields beyond any int (a fuzzer's 1e51 was undefined behaviour) or not whole
+  for (const char* s : {"$GPGGA,120000,5651.7,N,02406.8,E,1e51,05,1.2,100.0,M,,M,,",
+                        "$GPGGA,120000,5651.7,N,02406.8,E,1,-3,1.2,100.0,M,,M,,",
+                        "$GPGGA,120000,5651.7,N,02406.8,E,1.5,05,1.2,100.0,M,,M,,",
+                        "$GPRMC,120000,A,5651.7,N,02406.8,E,0.1,90.0,1e51,,"})
+    EXPECT_THROW(parse_nmea(s), sapper::FormatError) << s;
 }
 
 TEST(Utm, CentralMeridianIsTheScaledMeridianArc) {
