@@ -40,6 +40,9 @@ ROWS = {
     "5 cm up": {"antenna": {"height_m": 0.05}},
     "10 cm up": {"antenna": {"height_m": 0.10}},
     "time zero 2 ns": {"recording": {"time_zero_ns": 2.0}},
+    "ringing 0.4 over 3 ns": {"antenna": {"ringing": 0.4, "ringing_decay_ns": 3.0}},
+    "coupling x3": {"antenna": {"coupling": 3.0}},
+    "wet soil (permittivity 18)": {"ground": {"permittivity": 18.0}},
 }
 
 

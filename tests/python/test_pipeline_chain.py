@@ -312,3 +312,49 @@ def test_antenna_overrides_the_scene():
         pipeline.gpr_alarms(lane, antenna={"freq": 1000.0})
     with pytest.raises(ValueError, match="antenna_mhz = -5"):
         pipeline.gpr_alarms(lane, antenna={"frequency_mhz": -5.0})
+
+
+REAL = ROOT.parent / "shared" / "data" / "gpr"
+
+
+def _file_lane(path, traces=None):
+    """A lane of one channel of a real recording (no ground truth), its positions as the file gives them."""
+    import types
+    from sapper import io
+    c = io.read(path).channels[0]
+    j = slice(None) if traces is None else slice(0, traces)
+    return types.SimpleNamespace(data=c.data[:, j], dt_ns=c.dt_ns, time_zero_ns=c.time_zero_ns,
+                                 x=np.asarray(c.position_m)[j], y=np.zeros(1)), c.antenna_mhz
+
+
+@pytest.mark.parametrize("name,traces", [("gssi/FILE____032.DZT", None), ("mala/DAT_1251_A1.rd3", 400)])
+def test_real_recordings_run_through_the_chain(name, traces):
+    """Files of real instruments (400 and 500 MHz, 0.094 and 0.19 ns, 2 and 4.9 cm: all off the
+    chain's grid) go through resampling, the prescreener, features and the model without error or
+    garbage: alarms on the line, inside the gates, confidences in [0, 1]. Nothing is known of what
+    lies under them, so no Pd is asserted."""
+    path = REAL / name
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    lane, mhz = _file_lane(path, traces)
+    g = pipeline.gpr_alarms(lane, antenna={"frequency_mhz": mhz, "height_m": 0.0})
+    chain, _ = pipeline._lane_chain(lane, None, background_m=1.0, gate_ns=(0.6, 8.0), deeper_gates_ns=(),
+                                    statistic="energy", threads=0, antenna={"frequency_mhz": mhz})
+    n, dt, gx = chain.grid
+    assert n == round(lane.data.shape[0] * lane.dt_ns / (12 / 512)) and dt == pytest.approx(12 / 512, rel=2e-3)
+    assert np.allclose(np.diff(gx), 0.02) and gx[0] == lane.x[0] and gx[-1] <= lane.x[-1] + 1e-9
+    assert len(g["x"]) >= 1 and np.all((g["x"] >= lane.x[0]) & (g["x"] <= lane.x[-1]))
+    assert np.all((g["time_ns"] >= 0.6 - 1e-9) & (g["time_ns"] <= 8.0 + 1e-9))
+    assert np.all(np.isfinite(g["confidence"])) and np.all((g["confidence"] >= 0) & (g["confidence"] <= 1))
+    assert set(g["label"]) <= set(pipeline.CLASSES)
+
+
+def test_a_recording_far_off_the_grid_is_a_named_error():
+    """A 50 MHz geological survey (0.8 ns samples, 61 cm traces, 323 m) would need 16,155 x 51,200
+    samples on the chain's grid: refused, naming the option, not allocated."""
+    path = REAL / "sensors-software" / "XLINE00.DT1"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    lane, mhz = _file_lane(path)
+    with pytest.raises(ValueError, match="grid_spacing_m = 0.02 resamples a lane of 323"):
+        pipeline.gpr_alarms(lane, antenna={"frequency_mhz": mhz})
