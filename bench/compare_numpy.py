@@ -5,7 +5,6 @@ version, side by side in one run. Prints traces/s and speed ratios.
     python bench/compare_numpy.py [--traces 2000] [--threads 1]
 """
 import argparse
-import time
 
 import numpy as np
 import scipy.ndimage as ndi
@@ -13,15 +12,9 @@ import scipy.signal as ss
 
 import sapper
 from sapper import gpr
+from timing import best
 
 DT, WOW, BG, P, A, G, LO, HI = 0.025, 1.0, 51, 1.0, 0.1, 1e3, 500.0, 3000.0
-
-
-def best(f, reps=3):
-    t = []
-    for _ in range(reps):
-        s = time.perf_counter(); f(); t.append(time.perf_counter() - s)
-    return min(t)
 
 
 def gain_curve(n):
@@ -154,7 +147,7 @@ def main():
     rows = [(name, (lambda f=fa: f(x)), (lambda f=fb: f(x)), (lambda f=fc: f(x))) for name, (fa, fb, fc) in ops.items()]
     rows.append(("chain", run_chain(0), run_chain(1), lambda: chain.apply(x, DT, threads=th)))
     for name, fa, fb, fc in rows:
-        ta, tb, tc = best(fa, 1), best(fb), best(fc)
+        ta, tb, tc = best(fa, 1)[0], best(fb)[0], best(fc)[0]
         print(f"{name:<12}{a.traces / ta:>18,.0f}{a.traces / tb:>14,.0f}{a.traces / tc:>14,.0f}{ta / tc:>10.1f}{tb / tc:>10.1f}",
               flush=True)
     print("(chain: the six steps back to back; sapper's is one Chain.apply with fused trace passes)")

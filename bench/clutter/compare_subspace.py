@@ -11,21 +11,15 @@ print the ratios:
     python bench/clutter/compare_subspace.py [--threads 0] [--reps 3] [--rank 5] [--max-iter 100]
 """
 import argparse
-import time
+import os
+import sys
 
 import numpy as np
 
 from sapper import clutter
 from sapper.sim import gpr as simgpr
-
-
-def best(f, reps):
-    t, r = [], None
-    for _ in range(reps):
-        s = time.perf_counter()
-        r = f()
-        t.append(time.perf_counter() - s)
-    return min(t), r
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing import best  # noqa: E402
 
 
 def numpy_eigenimage(x, first=0, k=1):

@@ -13,23 +13,15 @@ Prints traces/s (traces x channels per second) and sapper / numpy speed ratios.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
 from sapper.detect import prescreen as ps
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing import best  # noqa: E402
 
 DT, GATE, GUARD, TRAIN, TC = 0.025, (1.0, 8.0), 4, 16, 1
 K, GAP, DEPTH, STEP = 4, 4, 1, 0.05
-
-
-def best(f, reps):
-    t = []
-    for _ in range(reps):
-        s = time.perf_counter()
-        out = f()
-        t.append(time.perf_counter() - s)
-    return min(t), out
 
 
 def gate_rows(m):

@@ -12,20 +12,13 @@ Best of --repeat, MB/s of file bytes; the target is sapper >= 50% of the plain n
 import argparse
 import os
 import tempfile
-import time
+import sys
 
 import numpy as np
 
 import sapper
-
-
-def best(f, repeat):
-    t = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        t.append(time.perf_counter() - t0)
-    return min(t)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing import best  # noqa: E402
 
 
 def main():
@@ -65,9 +58,9 @@ def main():
             size = os.path.getsize(path)
             got = sapper.io.read(path).data
             assert got.shape == (n, m) and got[5, 7] == data[5, 7], name
-            ts = best(lambda: sapper.io.read(path), a.repeat)
-            tn = best(lambda: np.fromfile(path, dtype="<i2"), a.repeat)
-            tf = best(lambda: np.fromfile(path, dtype="<i2").astype(np.float32), a.repeat)
+            ts = best(lambda: sapper.io.read(path), a.repeat)[0]
+            tn = best(lambda: np.fromfile(path, dtype="<i2"), a.repeat)[0]
+            tf = best(lambda: np.fromfile(path, dtype="<i2").astype(np.float32), a.repeat)[0]
             print(f"{name:<10} {size / 1e6:6.1f} {size / ts / 1e6:12.0f} {size / tn / 1e6:11.0f} {tn / ts:6.2f} "
                   f"{size / tf / 1e6:15.0f} {tf / ts:6.2f}")
 

@@ -12,13 +12,16 @@ and at the other of 0 and 0.25, and for scipy. The time ratio per decade of read
         [--refine 1] [--seed 0] [--track 0.25] [--step 0.1]
 """
 import argparse
-import time
+import os
+import sys
 
 import numpy as np
 from scipy.interpolate import griddata
 
 from sapper import mag
 from sapper.sim.mag import dipole_anomaly
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing import best  # noqa: E402
 
 
 def survey(n, seed=0, track=0.25, step=0.1):
@@ -31,15 +34,6 @@ def survey(n, seed=0, track=0.25, step=0.1):
     d = np.c_[rng.uniform(0, side, (k, 2)), -rng.uniform(0.3, 1.0, k),
               rng.normal(size=(k, 3)) * rng.uniform(0.05, 1.0, (k, 1)) / np.sqrt(3)]
     return x, y, d, side
-
-
-def best(f, reps):
-    times, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = f()
-        times.append(time.perf_counter() - t)
-    return min(times), out
 
 
 def main():

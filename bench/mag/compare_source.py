@@ -12,25 +12,19 @@
    per window (timed on every 8th row of windows and scaled, unless --full).
 """
 import argparse
-import time
+import os
+import sys
 
 import numpy as np
 from scipy.optimize import least_squares
 
 import sapper.mag as mag
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing import best  # noqa: E402
 
 F, INC, DEC = 49800.0, 58.0, 6.0
 U = np.array([np.cos(np.radians(INC)) * np.sin(np.radians(DEC)), np.cos(np.radians(INC)) * np.cos(np.radians(DEC)),
               -np.sin(np.radians(INC))])
-
-
-def best_of(f, repeat):
-    t = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        r = f()
-        t.append(time.perf_counter() - t0)
-    return min(t), r
 
 
 def numpy_anomaly(dips, x, y, z):
@@ -54,8 +48,8 @@ def forward():
     x, y = rng.uniform(0, 20, (2, 1_000_000))
     z = np.full_like(x, 0.3)
     dips = np.column_stack([rng.uniform(0, 20, (10, 2)), np.full(10, -0.2), rng.uniform(-1, 1, (10, 3))])
-    ts, a = best_of(lambda: mag.dipole_anomaly(dips, x, y, z, field=(F, INC, DEC)), 5)
-    tn, b = best_of(lambda: numpy_anomaly(dips, x, y, z), 3)
+    ts, a = best(lambda: mag.dipole_anomaly(dips, x, y, z, field=(F, INC, DEC)), 5)
+    tn, b = best(lambda: numpy_anomaly(dips, x, y, z), 3)
     assert np.allclose(a, b, atol=1e-6)
     print(f"forward model 10 dipoles x 1e6 points: sapper {ts * 1e3:8.2f} ms  numpy {tn * 1e3:8.2f} ms"
           f"  ratio {tn / ts:6.1f}x")
@@ -79,14 +73,14 @@ def fit():
     p0 = np.array([x[i], y[i], -0.5, *(0.1 * U), 0.0])  # the peak, a typical depth, an induced moment
     for label, kw_s, kw_p in (("least squares", dict(loss="l2", exact=False), dict()),
                               ("huber", dict(loss="huber", exact=False), dict(loss="huber", f_scale=0.45))):
-        ts, f = best_of(lambda: mag.fit_dipole(x, y, z, dT, field=(F, INC, DEC), **kw_s), 20)
-        tp, r = best_of(lambda: least_squares(resid, p0, **kw_p), 3)
+        ts, f = best(lambda: mag.fit_dipole(x, y, z, dT, field=(F, INC, DEC), **kw_s), 20)
+        tp, r = best(lambda: least_squares(resid, p0, **kw_p), 3)
         err_s = np.hypot(np.hypot(f.x - dip[0], f.y - dip[1]), f.z - dip[2])
         err_p = np.hypot(np.hypot(r.x[0] - dip[0], r.x[1] - dip[1]), r.x[2] - dip[2])
         print(f"dipole fit ({label}), 1,701 points: sapper {ts * 1e3:7.3f} ms ({f.iterations} LM iterations, "
               f"error {err_s * 100:.2f} cm)  scipy {tp * 1e3:8.2f} ms ({r.nfev} evaluations, {r.njev} Jacobians, "
               f"error {err_p * 100:.2f} cm)  ratio {tp / ts:6.1f}x")
-    ts, f = best_of(lambda: mag.fit_dipole(x, y, z, dT, field=(F, INC, DEC)), 20)
+    ts, f = best(lambda: mag.fit_dipole(x, y, z, dT, field=(F, INC, DEC)), 20)
     print(f"dipole fit (defaults: huber + exact model): sapper {ts * 1e3:7.3f} ms ({f.iterations} LM iterations)")
 
 
@@ -102,8 +96,8 @@ def euler(full):
     dy = (a(gx, gy + h, 0.3) - a(gx, gy - h, 0.3)) / (2 * h)
     dz = (a(gx, gy, 0.3 + h) - a(gx, gy, 0.3 - h)) / (2 * h)
     g = mag.Grid(t, 0, 0, cell, cell)
-    ts, s = best_of(lambda: mag.euler_deconvolution(g, dx, dy, dz, window=w, height=0.3), 5)
-    t1, _ = best_of(lambda: mag.euler_deconvolution(g, dx, dy, dz, window=w, height=0.3, threads=1), 5)
+    ts, s = best(lambda: mag.euler_deconvolution(g, dx, dy, dz, window=w, height=0.3), 5)
+    t1, _ = best(lambda: mag.euler_deconvolution(g, dx, dy, dz, window=w, height=0.3, threads=1), 5)
     nw = n - w + 1
     rows = range(nw) if full else range(0, nw, 8)
 
@@ -118,7 +112,7 @@ def euler(full):
                 out[j, i] = np.linalg.lstsq(A, b, rcond=None)[0]
         return out
 
-    tn, ref = best_of(numpy_loop, 1)
+    tn, ref = best(numpy_loop, 1)
     tn *= nw / len(rows)
     k = [(j, i) for (j, i) in ref][:: max(1, len(ref) // 200)]
     assert all(np.allclose([s["x"][j * nw + i], s["y"][j * nw + i], s["z"][j * nw + i]], ref[j, i][:3], atol=1e-6)

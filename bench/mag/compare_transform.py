@@ -7,21 +7,14 @@ the ratio. Also the total gradient amplitude (one forward, three inverse FFTs).
 import argparse
 import math
 import os
-import time
+import sys
 
 import numpy as np
 
 from sapper import mag
 from sapper.sim import mag as smag
-
-
-def best(f, reps):
-    t = []
-    for _ in range(reps):
-        s = time.perf_counter()
-        f()
-        t.append(time.perf_counter() - s)
-    return min(t)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing import best  # noqa: E402
 
 
 def good_size(n):
@@ -108,7 +101,7 @@ def main():
                          ("total_gradient_amplitude", lambda: mag.total_gradient_amplitude(g, threads=a.threads),
                           lambda: numpy_tga(g))):
         fs(), fn()  # warm the plan cache and numpy's
-        ts, tn = best(fs, a.reps), best(fn, a.reps)
+        ts, tn = best(fs, a.reps)[0], best(fn, a.reps)[0]
         print(f"{name:26s} sapper {ts * 1e3:8.1f} ms   numpy.fft {tn * 1e3:8.1f} ms   ratio {tn / ts:5.1f}x")
 
 

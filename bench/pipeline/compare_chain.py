@@ -8,7 +8,7 @@ float32 and float64, one run, the best of --repeat.
 import argparse
 import pathlib
 import sys
-import time
+import os
 
 import numpy as np
 
@@ -18,15 +18,8 @@ import train_models as tm  # noqa: E402
 import test_pipeline_chain as ref  # noqa: E402
 from sapper import classify, pipeline  # noqa: E402
 from sapper.sim import gpr as simgpr  # noqa: E402
-
-
-def best(f, repeat):
-    t = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        f()
-        t.append(time.perf_counter() - t0)
-    return min(t)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing import best  # noqa: E402
 
 
 def main():
@@ -40,8 +33,8 @@ def main():
         g = pipeline.gpr_alarms(lane, model)
         r = ref.ref_alarms(lane, model)
         assert np.allclose(g["proba"], r["proba"], rtol=0, atol=1e-9)
-        tc = best(lambda: pipeline.gpr_alarms(lane, model), a.repeat)
-        tp = best(lambda: ref.ref_alarms(lane, model), a.repeat)
+        tc = best(lambda: pipeline.gpr_alarms(lane, model), a.repeat)[0]
+        tp = best(lambda: ref.ref_alarms(lane, model), a.repeat)[0]
         print(f"{np.dtype(dtype).name:8} {str(lane.data.shape):>16} {len(g['prescreen'].alarms):6d} {1e3 * tc:13.0f} "
               f"{1e3 * tp:15.0f} {tc / tp:6.2f}")
 
