@@ -453,6 +453,10 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper
     ``classes_`` and ``feature_names_`` classifies the chain's candidates through
     :func:`classify_rows`, then the chain labels and merges them.
 
+    The lane is first brought to the chain's working grid, 512 samples per 12 ns and traces 2 cm
+    apart (band-limited resampling in time, stacking or interpolation along track), where the
+    recording is elsewhere; the alarms' positions and times are the lane's.
+
     Parameters
     ----------
     lane : sapper.sim.gpr.GprLane or similar
@@ -472,10 +476,6 @@ def gpr_alarms(lane, model=None, *, background_m=1.0, gate_ns=(0.6, 8.0), deeper
         ``acq_antenna_mhz``), ``height_m`` and ``offset_m`` (the hyperbola fit and
         ``acq_antenna_height_m``); default ``lane.scene["antenna"]``, else 1500 MHz, 0 m, 0 m.
         Give them for a recorded file: the shipped model learned antennas of 0.8-2.6 GHz at 4-10 cm.
-
-    The lane is first brought to the chain's working grid, 512 samples per 12 ns and traces 2 cm
-    apart (band-limited resampling in time, stacking or interpolation along track), where the
-    recording is elsewhere; the alarms' positions and times are the lane's.
     threads : int, default 0
 
     Returns

@@ -59,8 +59,7 @@ Resampled<T> resample_traces(ConstView<T> in, const std::vector<double>& p, doub
   }
   require(std::isfinite(s) && s > 0, "spacing_m = ", s, " must be positive and finite");
   const double x0 = p[0];
-  // floor(L/s + 1e-9): a line that is a whole number of spacings up to rounding keeps its end point.
-  const double kd = std::floor((p[m - 1] - x0) / s + 1e-9) + 1;
+  const double kd = resampled_traces(x0, p[m - 1], s);
   require(kd * double(n) <= double(max_resampled_values), "spacing_m = ", s, " over a line of ",
           p[m - 1] - x0, " m gives ", kd, " traces x ", n, " samples, more than max_resampled_values = ",
           max_resampled_values);

@@ -70,8 +70,6 @@ void check_channels(std::span<const ConstView<T>> ch, std::size_t nc, Index ns, 
   }
 }
 
-}  // namespace
-
 void check_positions(std::span<const double> x) {
   const Index nt = Index(x.size());
   require(nt >= 2, "x_m has ", nt, " positions; the lane needs >= 2 traces");
@@ -97,7 +95,7 @@ LaneGeometry working_grid(const LaneGeometry& lane, const GprChainOptions& o) {
   }
   if (o.grid_spacing_m > 0) {
     const auto& x = lane.x_m;
-    const double s = o.grid_spacing_m, k = std::floor((x.back() - x.front()) / s + 1e-9) + 1;
+    const double s = o.grid_spacing_m, k = gpr::resampled_traces(x.front(), x.back(), s);
     bool on = double(x.size()) == k;
     for (std::size_t j = 0; on && j < x.size(); ++j) on = std::abs(x[j] - x.front() - double(j) * s) <= 0.05 * s;
     if (!on) {
@@ -110,6 +108,8 @@ LaneGeometry working_grid(const LaneGeometry& lane, const GprChainOptions& o) {
   }
   return g;
 }
+
+}  // namespace
 
 Index background_traces(double background_m, std::span<const double> x) {
   check_positions(x);
@@ -248,8 +248,7 @@ void GprChain<T>::check_channels(std::span<const ConstView<T>> ch, const char* w
 template <class T>
 void GprChain<T>::preprocess(std::span<const ConstView<T>> in, std::span<const View<T>> out) const {
   pipeline::check_channels(in, lane_.y_m.size(), lane_.n_samples, Index(lane_.x_m.size()), "data");
-  const bool in_time = grid_.n_samples != lane_.n_samples, along = grid_.x_m.size() != lane_.x_m.size() ||
-                                                                   grid_.x_m != lane_.x_m;
+  const bool in_time = grid_.n_samples != lane_.n_samples, along = grid_.x_m != lane_.x_m;
   if (!in_time && !along) return preprocess_gpr<T>(in, out, grid_.dt_ns, grid_.x_m, opt_);
   std::vector<Matrix<T>> rs;
   std::vector<ConstView<T>> views;
@@ -328,10 +327,10 @@ GprCandidates GprChain<T>::features(std::span<const ConstView<T>> pre, detect::P
   }
   // context
   const Matrix<double> ctx = detect::context_features<T>(pre, al, {}, opt_.threads);
-  const Index n_acq = Index(std::size(kAcqNames));
-  X.middleCols(X.cols() - n_acq - ctx.cols(), ctx.cols()) = ctx;
-  X.col(X.cols() - 2).setConstant(opt_.antenna_mhz);
-  X.col(X.cols() - 1).setConstant(opt_.antenna_height_m);
+  const Index acq = X.cols() - Index(std::size(kAcqNames));  // the instrument's columns, after the context's
+  X.middleCols(acq - ctx.cols(), ctx.cols()) = ctx;
+  X.col(acq).setConstant(opt_.antenna_mhz);
+  X.col(acq + 1).setConstant(opt_.antenna_height_m);
   X = X.unaryExpr([](double v) { return std::isfinite(v) ? v : 0.0; });
   out.prescreen = std::move(ps);
   return out;

@@ -5,6 +5,7 @@
 // propagate into the output traces they touch. Cost O(n_samples * (n_traces + n_out)).
 #pragma once
 
+#include <cmath>
 #include <vector>
 
 #include "sapper/core/types.hpp"
@@ -50,6 +51,12 @@ struct Resampled {
 template <class T>
 Resampled<T> resample_traces(ConstView<T> in, const std::vector<double>& positions_m, double spacing_m,
                              int threads = 0);
+
+/// K of resample_traces for a line from first_m to last_m at spacing_m: floor(L / s + 1e-9) + 1
+/// (the tolerance keeps the end point of a line that is a whole number of spacings long).
+inline double resampled_traces(double first_m, double last_m, double spacing_m) {
+  return std::floor((last_m - first_m) / spacing_m + 1e-9) + 1;
+}
 
 /// Band-limited resampling of every trace to out.rows() = m samples over the same time window
 /// (sample interval dt n / m for n = in.rows()), as scipy.signal.resample(in, m, axis=0): the
